@@ -1,0 +1,60 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { Histogram } from 'prom-client';
+import { AppError } from '../core/errors.js';
+import { withSpan } from '../core/telemetry.js';
+import { createTokenVerifier, requireRole } from './auth.js';
+import type { AppDeps, AppEnv } from './context.js';
+import { errorResponse } from './errors.js';
+import { createGpuRoutes } from './routes/gpus.js';
+import { createTargetRoutes } from './routes/targets.js';
+
+export function createApp(deps: AppDeps) {
+  const verify = createTokenVerifier(deps.tokens);
+  const duration = new Histogram({
+    name: 'gpuscope_http_request_duration_seconds',
+    help: 'API request duration in seconds, by route and status code.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [deps.registry],
+  });
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(requestId());
+  app.use(secureHeaders());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await withSpan(deps.tracer, 'api.request', { 'http.method': c.req.method, 'url.path': c.req.path }, async (span) => {
+      await next();
+      span.setAttribute('http.status_code', c.res.status);
+      span.setAttribute('http.route', c.req.routePath);
+    });
+    duration.observe(
+      { method: c.req.method, route: c.req.routePath, status: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
+  });
+  app.onError((error, c) => errorResponse(c, error, deps.log));
+  app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), deps.log));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const state = await deps.isReady();
+    return c.json({ status: state.ready ? 'ready' : 'not ready', reason: state.reason }, state.ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    const body = await deps.registry.metrics();
+    return c.body(body, 200, { 'content-type': deps.registry.contentType });
+  });
+
+  app.use('/api/v1/*', requireRole('viewer', verify));
+  app.route('/api/v1/gpus', createGpuRoutes(deps));
+  app.route('/api/v1/targets', createTargetRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'gpuscope API', version: '0.1.0', description: 'GPU telemetry, findings and costs' },
+  });
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { Tracer } from '@opentelemetry/api';
+import type { Hook } from '@hono/zod-openapi';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../core/db.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { AuthVariables, TokenConfig } from './auth.js';
+import { describeValidation } from './errors.js';
+
+export type AppEnv = { Variables: AuthVariables & { requestId: string } };
+
+export interface RouteDeps {
+  db: Db;
+  clock: Clock;
+}
+
+export interface AppDeps extends RouteDeps {
+  registry: Registry;
+  log: Logger;
+  tracer: Tracer;
+  tokens: readonly TokenConfig[];
+  /** True when the database answers and every migration is applied. */
+  isReady: () => Promise<{ ready: boolean; reason?: string }>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the hook is shared by routes of every input shape
+export const validationHook: Hook<any, AppEnv, any, any> = (result) => {
+  if (!result.success) throw new AppError('VALIDATION', describeValidation(result.error.issues));
+};

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../core/config.js';
+import { DatabaseUnavailableError, openDb } from '../core/db.js';
+import { createLogger } from '../core/log.js';
+import { startTracing } from '../core/tracing.js';
+
+const usage = `gpuscope — GPU cluster observability and cost optimisation
+
+Usage:
+  gpuscope serve [--config FILE] [--role all|collector|api]
+  gpuscope demo [--nodes N] [--port P] [--seed S]
+  gpuscope migrate [--config FILE]
+  gpuscope backfill --from ISO --to ISO [--config FILE]
+
+The config file may also be given as GPUSCOPE_CONFIG; see README.md for keys and env overrides.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: 'string' },
+      role: { type: 'string', default: 'all' },
+      nodes: { type: 'string', default: '8' },
+      port: { type: 'string', default: '8080' },
+      seed: { type: 'string', default: '42' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (!command || values.help || command === 'help') {
+    console.log(usage);
+    return command ? 0 : 2;
+  }
+  const tracing = await startTracing();
+  try {
+    switch (command) {
+      case 'serve':
+        return await runServe(values.config, values.role ?? 'all');
+      case 'demo': {
+        const { runDemo } = await import('./demo.js');
+        return await runDemo({ nodes: toInt(values.nodes, 'nodes'), port: toInt(values.port, 'port'), seed: toInt(values.seed, 'seed') });
+      }
+      case 'migrate':
+        return await runMigrate(values.config);
+      case 'backfill':
+        return await runBackfillCommand(values.config, values.from, values.to);
+      default:
+        console.error(`unknown command: ${command}\n\n${usage}`);
+        return 2;
+    }
+  } finally {
+    await tracing?.shutdown().catch(() => undefined);
+  }
+}
+
+function toInt(value: string | undefined, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--${name} must be a whole number, got ${value}`);
+  return n;
+}
+
+async function runServe(configPath: string | undefined, role: string): Promise<number> {
+  if (role !== 'all' && role !== 'collector' && role !== 'api') {
+    throw new ConfigError(`--role must be all, collector or api, got ${role}`);
+  }
+  const config = loadConfig({ path: configPath });
+  const log = createLogger({ level: config.log.level });
+  const { startService } = await import('./start-service.js');
+  const service = await startService({ config, log, role });
+  await waitForSignal();
+  log.info('shutting down');
+  await service.stop();
+  return 0;
+}
+
+async function runMigrate(configPath: string | undefined): Promise<number> {
+  const config = loadConfig({ path: configPath });
+  const log = createLogger({ level: config.log.level });
+  const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
+  try {
+    await db.migrate();
+    log.info({ database: db.location }, 'migrations applied');
+  } finally {
+    await db.close();
+  }
+  return 0;
+}
+
+async function runBackfillCommand(configPath: string | undefined, from?: string, to?: string): Promise<number> {
+  const fromMs = Date.parse(from ?? '');
+  const toMs = Date.parse(to ?? '');
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new ConfigError('backfill needs --from ISO and --to ISO');
+  if (fromMs >= toMs) throw new ConfigError('--from must be before --to');
+  const config = loadConfig({ path: configPath });
+  if (!config.collectors.prometheus) throw new ConfigError('backfill reads collectors.prometheus.url; none is configured');
+  const log = createLogger({ level: config.log.level });
+  const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
+  try {
+    if (config.database.migrateOnStart) await db.migrate();
+    const { runBackfill } = await import('../collector/prometheus/backfill.js');
+    const { createCollectorMetrics } = await import('../collector/metrics.js');
+    const { createRegistry, getTracer } = await import('../core/telemetry.js');
+    const { systemClock } = await import('../core/clock.js');
+    const summary = await runBackfill(
+      { db: db.db, clock: systemClock, log, tracer: getTracer(), metrics: createCollectorMetrics(createRegistry({ defaultMetrics: false })) },
+      { cluster: config.cluster, prometheus: config.collectors.prometheus },
+      fromMs,
+      toMs,
+    );
+    console.log(JSON.stringify(summary, null, 2));
+  } finally {
+    await db.close();
+  }
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
+      console.error(`gpuscope: ${error.message}`);
+      process.exit(2);
+    }
+    console.error(error);
+    process.exit(1);
+  },
+);

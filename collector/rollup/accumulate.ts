@@ -1,0 +1,307 @@
+import type { FieldId, FieldSpec } from '../dcgm/fields.js';
+import { isDcgmBlank } from '../dcgm/fields.js';
+import type { GpuLabels } from '../dcgm/normalize.js';
+import { gpuKey } from '../dcgm/normalize.js';
+
+export const BUCKET_MS = 60_000;
+
+const fieldIds: FieldId[] = [
+  'gpuUtil',
+  'grEngineActive',
+  'smActive',
+  'tensorActive',
+  'dramActive',
+  'encoderUtil',
+  'decoderUtil',
+  'memoryUsed',
+  'memoryFree',
+  'memoryReserved',
+  'memoryTotal',
+  'power',
+  'energyCounter',
+  'gpuTemperature',
+  'smClock',
+  'xid',
+  'clockEventReasons',
+  'pcieTx',
+  'pcieRx',
+  'nvlinkTx',
+  'nvlinkRx',
+];
+const F = Object.fromEntries(fieldIds.map((id, i) => [id, i])) as Record<FieldId, number>;
+
+/** One minute of one GPU: running sums, maxima and counts per field. */
+interface BucketStats {
+  sums: Float64Array;
+  maxs: Float64Array;
+  counts: Uint32Array;
+  times: number[];
+  energyJoules: number;
+  energyDeltas: number;
+  xidCodes: number[];
+  clockEventReasons: bigint;
+  version: number;
+  writtenVersion: number;
+}
+
+interface GpuState {
+  key: string;
+  node: string;
+  gpu: GpuLabels;
+  lastSeenMs: number;
+  /** Newest timestamp taken per field: replays and overlapping ranges are ignored, never summed twice. */
+  lastTs: Float64Array;
+  energyPrev: number | undefined;
+  buckets: Map<number, BucketStats>;
+}
+
+export interface RollupRow {
+  key: string;
+  node: string;
+  gpu: GpuLabels;
+  lastSeenMs: number;
+  bucketMs: number;
+  sampleCount: number;
+  activitySource: 'gr_engine_active' | 'gpu_util' | null;
+  activityMean: number | null;
+  activityMax: number | null;
+  smActiveMean: number | null;
+  smActiveMax: number | null;
+  tensorActiveMean: number | null;
+  tensorActiveMax: number | null;
+  dramActiveMean: number | null;
+  dramActiveMax: number | null;
+  encoderMean: number | null;
+  decoderMean: number | null;
+  memoryUsedMaxBytes: number | null;
+  memoryTotalBytes: number | null;
+  powerMeanWatts: number | null;
+  energyJoules: number | null;
+  temperatureMaxCelsius: number | null;
+  smClockMeanHertz: number | null;
+  xidCodes: number[];
+  clockEventReasons: number;
+  pcieTxBytesPerSecond: number | null;
+  pcieRxBytesPerSecond: number | null;
+  nvlinkTxBytesPerSecond: number | null;
+  nvlinkRxBytesPerSecond: number | null;
+  /** Internal: the bucket version this row was taken at. */
+  version: number;
+}
+
+export interface AccumulatorOptions {
+  /** Closed buckets older than this that still could not be written are dropped (and counted). */
+  maxBufferedMinutes?: number;
+}
+
+/**
+ * Folds GPU samples into per-minute buckets. Pure and in memory: the writer takes dirty buckets,
+ * upserts them, and confirms; a bucket leaves memory only once closed and written.
+ */
+export class RollupAccumulator {
+  private readonly gpus = new Map<string, GpuState>();
+  private readonly maxBufferedMinutes: number;
+  droppedBuckets = 0;
+  blankValues = 0;
+
+  constructor(options: AccumulatorOptions = {}) {
+    this.maxBufferedMinutes = options.maxBufferedMinutes ?? 120;
+  }
+
+  get gpuCount(): number {
+    return this.gpus.size;
+  }
+
+  observe(node: string, gpu: GpuLabels, field: FieldSpec, rawValue: number, tsMs: number): void {
+    if (isDcgmBlank(rawValue, field.id)) {
+      this.blankValues++;
+      return;
+    }
+    const state = this.stateFor(node, gpu);
+    const index = F[field.id];
+    if (tsMs <= state.lastTs[index]!) return;
+    state.lastTs[index] = tsMs;
+    if (tsMs > state.lastSeenMs) state.lastSeenMs = tsMs;
+    const bucket = this.bucketFor(state, tsMs);
+    const value = rawValue * field.scale;
+    if (field.id === 'energyCounter') {
+      addEnergy(state, bucket, value);
+      return;
+    }
+    if (field.id === 'xid') {
+      if (value !== 0 && !bucket.xidCodes.includes(value)) bucket.xidCodes.push(value);
+    } else if (field.id === 'clockEventReasons') {
+      bucket.clockEventReasons |= BigInt(Math.trunc(value));
+    }
+    bucket.sums[index]! += value;
+    bucket.counts[index]!++;
+    if (bucket.counts[index] === 1 || value > bucket.maxs[index]!) bucket.maxs[index] = value;
+  }
+
+  /** Rows for buckets changed since last written; open buckets (still filling) only when asked. */
+  takeDirty(nowMs: number, options: { includeOpen: boolean; graceMs?: number }): RollupRow[] {
+    const closedBefore = nowMs - (options.graceMs ?? 5_000) - BUCKET_MS;
+    const rows: RollupRow[] = [];
+    for (const state of this.gpus.values()) {
+      for (const [bucketMs, bucket] of state.buckets) {
+        if (bucket.version === bucket.writtenVersion) continue;
+        if (!options.includeOpen && bucketMs > closedBefore) continue;
+        rows.push(toRow(state, bucketMs, bucket));
+      }
+    }
+    return rows;
+  }
+
+  /** Marks rows as stored and forgets closed buckets nothing has changed since. */
+  confirmWritten(rows: readonly RollupRow[], nowMs: number, graceMs = 5_000): void {
+    const closedBefore = nowMs - graceMs - BUCKET_MS;
+    for (const row of rows) {
+      const state = this.gpus.get(row.key);
+      const bucket = state?.buckets.get(row.bucketMs);
+      if (!state || !bucket) continue;
+      bucket.writtenVersion = Math.max(bucket.writtenVersion, row.version);
+      if (bucket.writtenVersion === bucket.version && row.bucketMs <= closedBefore) {
+        state.buckets.delete(row.bucketMs);
+      }
+    }
+  }
+
+  /** Drops buckets too old to keep waiting for a database that is away; returns how many. */
+  evictStale(nowMs: number): number {
+    const oldest = nowMs - this.maxBufferedMinutes * BUCKET_MS;
+    let dropped = 0;
+    for (const state of this.gpus.values()) {
+      for (const bucketMs of state.buckets.keys()) {
+        if (bucketMs < oldest) {
+          state.buckets.delete(bucketMs);
+          dropped++;
+        }
+      }
+    }
+    this.droppedBuckets += dropped;
+    return dropped;
+  }
+
+  /** Forgets GPUs not seen for a while so a fleet that churns does not grow memory forever. */
+  forgetIdleGpus(nowMs: number, idleMs: number): void {
+    for (const [key, state] of this.gpus) {
+      if (state.buckets.size === 0 && state.lastSeenMs < nowMs - idleMs) this.gpus.delete(key);
+    }
+  }
+
+  bufferedBuckets(): number {
+    let n = 0;
+    for (const state of this.gpus.values()) n += state.buckets.size;
+    return n;
+  }
+
+  private stateFor(node: string, gpu: GpuLabels): GpuState {
+    const key = gpuKey(node, gpu);
+    let state = this.gpus.get(key);
+    if (!state) {
+      state = {
+        key,
+        node,
+        gpu,
+        lastSeenMs: 0,
+        lastTs: new Float64Array(fieldIds.length).fill(Number.NEGATIVE_INFINITY),
+        energyPrev: undefined,
+        buckets: new Map(),
+      };
+      this.gpus.set(key, state);
+    } else if (state.gpu !== gpu) {
+      // labels changed (a pod came or went): keep the newest description
+      state.gpu = gpu;
+    }
+    return state;
+  }
+
+  private bucketFor(state: GpuState, tsMs: number): BucketStats {
+    const bucketMs = tsMs - (((tsMs % BUCKET_MS) + BUCKET_MS) % BUCKET_MS);
+    let bucket = state.buckets.get(bucketMs);
+    if (!bucket) {
+      bucket = {
+        sums: new Float64Array(fieldIds.length),
+        maxs: new Float64Array(fieldIds.length),
+        counts: new Uint32Array(fieldIds.length),
+        times: [],
+        energyJoules: 0,
+        energyDeltas: 0,
+        xidCodes: [],
+        clockEventReasons: 0n,
+        version: 0,
+        writtenVersion: 0,
+      };
+      state.buckets.set(bucketMs, bucket);
+    }
+    bucket.version++;
+    if (!bucket.times.includes(tsMs)) bucket.times.push(tsMs);
+    return bucket;
+  }
+}
+
+/** Counter deltas between consecutive samples; a smaller value means the counter reset (driver reload). */
+function addEnergy(state: GpuState, bucket: BucketStats, joules: number): void {
+  const prev = state.energyPrev;
+  state.energyPrev = joules;
+  if (prev === undefined) return;
+  bucket.energyJoules += joules >= prev ? joules - prev : joules;
+  bucket.energyDeltas++;
+}
+
+function mean(b: BucketStats, field: FieldId): number | null {
+  const i = F[field];
+  return b.counts[i]! > 0 ? b.sums[i]! / b.counts[i]! : null;
+}
+
+function max(b: BucketStats, field: FieldId): number | null {
+  const i = F[field];
+  return b.counts[i]! > 0 ? b.maxs[i]! : null;
+}
+
+function memoryTotal(b: BucketStats): number | null {
+  const explicit = max(b, 'memoryTotal');
+  if (explicit !== null) return explicit;
+  const used = mean(b, 'memoryUsed');
+  const free = mean(b, 'memoryFree');
+  if (used === null || free === null) return null;
+  return used + free + (mean(b, 'memoryReserved') ?? 0);
+}
+
+function toRow(state: GpuState, bucketMs: number, b: BucketStats): RollupRow {
+  const useGr = b.counts[F.grEngineActive]! > 0;
+  const activityField: FieldId = useGr ? 'grEngineActive' : 'gpuUtil';
+  const hasActivity = b.counts[F[activityField]]! > 0;
+  return {
+    key: state.key,
+    node: state.node,
+    gpu: state.gpu,
+    lastSeenMs: state.lastSeenMs,
+    bucketMs,
+    sampleCount: b.times.length,
+    activitySource: hasActivity ? (useGr ? 'gr_engine_active' : 'gpu_util') : null,
+    activityMean: mean(b, activityField),
+    activityMax: max(b, activityField),
+    smActiveMean: mean(b, 'smActive'),
+    smActiveMax: max(b, 'smActive'),
+    tensorActiveMean: mean(b, 'tensorActive'),
+    tensorActiveMax: max(b, 'tensorActive'),
+    dramActiveMean: mean(b, 'dramActive'),
+    dramActiveMax: max(b, 'dramActive'),
+    encoderMean: mean(b, 'encoderUtil'),
+    decoderMean: mean(b, 'decoderUtil'),
+    memoryUsedMaxBytes: max(b, 'memoryUsed'),
+    memoryTotalBytes: memoryTotal(b),
+    powerMeanWatts: mean(b, 'power'),
+    energyJoules: b.energyDeltas > 0 ? b.energyJoules : null,
+    temperatureMaxCelsius: max(b, 'gpuTemperature'),
+    smClockMeanHertz: mean(b, 'smClock'),
+    xidCodes: [...b.xidCodes].sort((x, y) => x - y),
+    clockEventReasons: Number(b.clockEventReasons),
+    pcieTxBytesPerSecond: mean(b, 'pcieTx'),
+    pcieRxBytesPerSecond: mean(b, 'pcieRx'),
+    nvlinkTxBytesPerSecond: mean(b, 'nvlinkTx'),
+    nvlinkRxBytesPerSecond: mean(b, 'nvlinkRx'),
+    version: b.version,
+  };
+}

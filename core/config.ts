@@ -1,0 +1,211 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const roles = ['viewer', 'finance', 'operator', 'admin'] as const;
+export const Role = z.enum(roles);
+export type Role = z.infer<typeof Role>;
+
+const ListenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:8080');
+
+const AuthToken = z
+  .object({
+    name: z.string().min(1),
+    role: Role,
+    token: z.string().min(16, 'a token needs at least 16 characters').optional(),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+      .optional(),
+  })
+  .strict()
+  .refine((t) => (t.token === undefined) !== (t.tokenSha256 === undefined), {
+    message: 'give exactly one of token or tokenSha256',
+  });
+
+export const DcgmTarget = z.union([
+  z.url().transform((url) => ({ url, node: undefined as string | undefined })),
+  z.object({ url: z.url(), node: z.string().min(1).optional() }).strict(),
+]);
+export type DcgmTarget = z.output<typeof DcgmTarget>;
+
+const DcgmCollector = z
+  .object({
+    enabled: z.boolean().default(true),
+    targets: z.array(DcgmTarget).default([]),
+    intervalSeconds: z.number().positive().max(3600).default(15),
+    timeoutSeconds: z.number().positive().max(300).default(10),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
+    concurrency: z.number().int().min(1).max(1024).default(64),
+  })
+  .strict();
+
+const PrometheusCollector = z
+  .object({
+    url: z.url(),
+    intervalSeconds: z.number().positive().max(3600).default(60),
+    stepSeconds: z.number().positive().max(300).default(15),
+    timeoutSeconds: z.number().positive().max(300).default(30),
+    /** Data younger than this may still be arriving at the TSDB; live mode stays this far behind now. */
+    lagSeconds: z.number().min(0).max(3600).default(60),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Extra PromQL label matchers added to every query, e.g. `cluster="a"`. */
+    selector: z.string().default(''),
+  })
+  .strict();
+
+const defaults = {
+  server: { listen: '127.0.0.1:8080' },
+  database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
+  retention: { minuteRollupDays: 14, hourlyRollupDays: 400 },
+};
+
+export const Config = z
+  .object({
+    cluster: z.string().min(1).default('default'),
+    server: z.object({ listen: ListenAddress.default(defaults.server.listen) }).strict().default(defaults.server),
+    database: z
+      .object({
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+        dataDir: z.string().min(1).default(defaults.database.dataDir),
+        migrateOnStart: z.boolean().default(true),
+        poolSize: z.number().int().min(1).max(200).default(10),
+      })
+      .strict()
+      .default(defaults.database),
+    auth: z.object({ tokens: z.array(AuthToken).default([]) }).strict().default({ tokens: [] }),
+    collectors: z
+      .object({ dcgm: DcgmCollector.optional(), prometheus: PrometheusCollector.optional() })
+      .strict()
+      .default({}),
+    retention: z
+      .object({
+        minuteRollupDays: z.number().positive().default(14),
+        hourlyRollupDays: z.number().positive().default(400),
+      })
+      .strict()
+      .default(defaults.retention),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+export type Config = z.output<typeof Config>;
+export type ConfigInput = z.input<typeof Config>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Env variables with a fixed meaning; anything else goes through GPUSCOPE__a__b paths. */
+const envShortcuts: Record<string, string[]> = {
+  GPUSCOPE_DATABASE_URL: ['database', 'url'],
+  GPUSCOPE_LISTEN: ['server', 'listen'],
+  GPUSCOPE_DATA_DIR: ['database', 'dataDir'],
+  GPUSCOPE_PROMETHEUS_URL: ['collectors', 'prometheus', 'url'],
+  GPUSCOPE_LOG_LEVEL: ['log', 'level'],
+};
+
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const parsed = Config.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `  ${path}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid ${source}:\n${lines.join('\n')}`);
+}
+
+export interface LoadConfigOptions {
+  path?: string | undefined;
+  env?: Record<string, string | undefined>;
+  overrides?: ConfigInput;
+}
+
+/** Reads the YAML file (--config or GPUSCOPE_CONFIG), applies env overrides, validates once. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const path = options.path ?? env['GPUSCOPE_CONFIG'];
+  let raw: Record<string, unknown> = {};
+  if (path) raw = readConfigFile(path);
+  if (options.overrides) raw = deepMerge(raw, options.overrides as Record<string, unknown>);
+  applyEnvOverrides(raw, env);
+  return parseConfig(raw, path ? `config file ${path}` : 'config');
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config file ${path}: the top level must be a mapping`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    const shortcut = envShortcuts[name];
+    if (shortcut) {
+      setPath(raw, shortcut, value);
+    } else if (name.startsWith('GPUSCOPE__')) {
+      setPath(raw, name.slice('GPUSCOPE__'.length).split('__'), parseEnvScalar(value));
+    }
+  }
+}
+
+function parseEnvScalar(value: string): unknown {
+  try {
+    return parseYaml(value);
+  } catch {
+    return value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const [i, key] of path.entries()) {
+    if (i === path.length - 1) {
+      node[key] = value;
+      return;
+    }
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [key, value] of Object.entries(b)) {
+    const prev = out[key];
+    if (isPlainObject(prev) && isPlainObject(value)) out[key] = deepMerge(prev, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

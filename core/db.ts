@@ -1,0 +1,121 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import { describeError } from './errors.js';
+import type { Logger } from './log.js';
+import { redactUrl } from './log.js';
+import { migrationsFolder } from './paths.js';
+
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+export interface DbHandle {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Where it lives, with any password masked. */
+  location: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  url?: string | undefined;
+  dataDir?: string | undefined;
+  /** PGlite in memory (tests). */
+  inMemory?: boolean;
+  poolSize?: number;
+  log?: Logger;
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(location: string, cause: unknown) {
+    super(`database ${location} is unreachable: ${describeError(cause)}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** node-postgres when a URL is given, else embedded PGlite in `<dataDir>/pglite`. Fails fast if unreachable. */
+export async function openDb(options: OpenDbOptions): Promise<DbHandle> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options);
+}
+
+async function openPostgres(url: string, options: OpenDbOptions): Promise<DbHandle> {
+  const location = redactUrl(url);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its server emits here; without a listener node would crash the process.
+  pool.on('error', (error) => options.log?.warn({ err: describeError(error) }, 'database connection lost'));
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw new DatabaseUnavailableError(location, error);
+  }
+  const db = drizzlePg(pool, { casing: 'snake_case' }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    location,
+    migrate: () => migratePg(drizzlePg(pool), { migrationsFolder: migrationsFolder() }),
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(options: OpenDbOptions): Promise<DbHandle> {
+  let dir: string | undefined;
+  if (!options.inMemory) {
+    dir = join(options.dataDir ?? './data', 'pglite');
+    mkdirSync(dir, { recursive: true });
+  }
+  const client = dir ? new PGlite(dir) : new PGlite();
+  await client.waitReady;
+  const db = drizzlePglite(client, { casing: 'snake_case' }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    location: dir ? `pglite:${dir}` : 'pglite:memory',
+    migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: migrationsFolder() }),
+    close: () => client.close(),
+  };
+}
+
+interface Journal {
+  entries: { tag: string; when: number }[];
+}
+
+/** True when every migration in the journal shipped with this build is recorded as applied. */
+export async function hasAllMigrations(db: Db): Promise<boolean> {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')) as Journal;
+  const latest = journal.entries.at(-1);
+  if (!latest) return true;
+  try {
+    const rows = await queryRows<{ created_at: string }>(
+      db,
+      sql`select max(created_at)::text as created_at from drizzle.__drizzle_migrations`,
+    );
+    return Number(rows[0]?.created_at ?? 0) >= latest.when;
+  } catch {
+    return false;
+  }
+}
+
+/** `db.execute` returns rows in a driver-specific envelope; both drivers put them under `rows`. */
+export async function queryRows<T>(db: Db, query: ReturnType<typeof sql>): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export async function pingDb(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}
