@@ -119,3 +119,13 @@ export async function queryRows<T>(db: Db, query: ReturnType<typeof sql>): Promi
 export async function pingDb(db: Db): Promise<void> {
   await db.execute(sql`select 1`);
 }
+
+/** Ready = the database answers and every shipped migration is applied. */
+export async function checkReadiness(db: Db): Promise<{ ready: boolean; reason?: string }> {
+  try {
+    await pingDb(db);
+  } catch (error) {
+    return { ready: false, reason: `database unreachable: ${describeError(error)}` };
+  }
+  return (await hasAllMigrations(db)) ? { ready: true } : { ready: false, reason: 'migrations not applied' };
+}
