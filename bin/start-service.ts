@@ -6,8 +6,7 @@ import { createCollectorMetrics } from '../collector/metrics.js';
 import { runMaintenanceTick } from '../collector/run-maintenance-tick.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
-import { type DbHandle, hasAllMigrations, openDb, pingDb } from '../core/db.js';
-import { describeError } from '../core/errors.js';
+import { checkReadiness, type DbHandle, openDb } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
 import { createTickerMetrics, startTicker, type Ticker } from '../core/ticker.js';
@@ -97,14 +96,7 @@ export async function startService(options: {
     log,
     tracer,
     tokens: config.auth.tokens,
-    isReady: async () => {
-      try {
-        await pingDb(db.db);
-      } catch (error) {
-        return { ready: false, reason: `database unreachable: ${describeError(error)}` };
-      }
-      return (await hasAllMigrations(db.db)) ? { ready: true } : { ready: false, reason: 'migrations not applied' };
-    },
+    isReady: () => checkReadiness(db.db),
   });
   const { hostname, port } = splitListen(config.server.listen);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
