@@ -9,6 +9,7 @@ import { checkReadiness, type DbHandle, openDb } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import { createSilentLogger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
+import { readJson } from '../test/helpers/read-json.js';
 import { createApp } from './app.js';
 import { createTokenVerifier, requireRole, sha256Hex } from './auth.js';
 import { errorResponse } from './errors.js';
@@ -40,7 +41,13 @@ describe('API', () => {
     await handle.migrate();
     const acc = new RollupAccumulator();
     for (let i = 0; i < 8; i++) {
-      acc.observe('gpu-node-0001', gpu, lookupField('DCGM_FI_DEV_GPU_UTIL')!, 40 + (i % 2) * 20, t0 + i * 15_000);
+      acc.observe(
+        'gpu-node-0001',
+        gpu,
+        lookupField('DCGM_FI_DEV_GPU_UTIL')!,
+        40 + (i % 2) * 20,
+        t0 + i * 15_000,
+      );
       acc.observe('gpu-node-0001', gpu, lookupField('DCGM_FI_DEV_POWER_USAGE')!, 300, t0 + i * 15_000);
     }
     await flushRollups(handle.db, 'test', acc, new EntityIdCache(), t0 + 3 * 60_000, { includeOpen: true });
@@ -63,7 +70,7 @@ describe('API', () => {
     it('lists GPUs with identity, owner labels and the newest minute rollup', async () => {
       const res = await get('/api/v1/gpus');
       expect(res.status).toBe(200);
-      const body = await res.json();
+      const body = await readJson(res);
       expect(body.page).toEqual({ limit: 1000, offset: 0, total: 1 });
       expect(body.data[0]).toMatchObject({
         uuid: gpu.uuid,
@@ -72,7 +79,13 @@ describe('API', () => {
         index: 1,
         model: 'NVIDIA H100 80GB HBM3',
         owner: { hpc_job: '4242' },
-        latest: { bucket: new Date(t0 + 60_000).toISOString(), sampleCount: 4, activitySource: 'gpu_util', activityMaxRatio: 0.6, powerMeanWatts: 300 },
+        latest: {
+          bucket: new Date(t0 + 60_000).toISOString(),
+          sampleCount: 4,
+          activitySource: 'gpu_util',
+          activityMaxRatio: 0.6,
+          powerMeanWatts: 300,
+        },
       });
       expect(body.data[0].latest.activityMeanRatio).toBeCloseTo(0.5, 10);
     });
@@ -88,7 +101,7 @@ describe('API', () => {
       const to = new Date(t0 + 2 * 60_000).toISOString();
       const res = await get(`/api/v1/gpus/${gpu.uuid}/series?from=${from}&to=${to}&step=120`);
       expect(res.status).toBe(200);
-      const body = await res.json();
+      const body = await readJson(res);
       expect(body.points).toHaveLength(1);
       expect(body.points[0]).toMatchObject({ sampleCount: 8, activityMaxRatio: 0.6, powerMeanWatts: 300 });
     });
@@ -96,7 +109,7 @@ describe('API', () => {
     it('answers 404 for a GPU it has never seen', async () => {
       const res = await get('/api/v1/gpus/GPU-00000000-0000-0000-0000-000000000000/series');
       expect(res.status).toBe(404);
-      expect((await res.json()).error.code).toBe('NOT_FOUND');
+      expect((await readJson(res)).error.code).toBe('NOT_FOUND');
     });
   });
 
@@ -104,29 +117,35 @@ describe('API', () => {
     it('answers 400 naming the field for a bad query parameter', async () => {
       const res = await get('/api/v1/gpus?limit=abc');
       expect(res.status).toBe(400);
-      const body = await res.json();
+      const body = await readJson(res);
       expect(body.error.code).toBe('VALIDATION');
       expect(body.error.message).toMatch(/^limit: /);
       expect(body.error.requestId).toBeTruthy();
     });
 
     it('answers 400 for a step below a minute and for from after to', async () => {
-      expect((await (await get(`/api/v1/gpus/${gpu.uuid}/series?step=59`)).json()).error.message).toMatch(/^step: /);
-      const res = await get(`/api/v1/gpus/${gpu.uuid}/series?from=2026-11-22T11:00:00Z&to=2026-11-22T10:00:00Z`);
+      expect((await readJson(await get(`/api/v1/gpus/${gpu.uuid}/series?step=59`))).error.message).toMatch(
+        /^step: /,
+      );
+      const res = await get(
+        `/api/v1/gpus/${gpu.uuid}/series?from=2026-11-22T11:00:00Z&to=2026-11-22T10:00:00Z`,
+      );
       expect(res.status).toBe(400);
-      expect((await res.json()).error.message).toMatch(/^from: /);
+      expect((await readJson(res)).error.message).toMatch(/^from: /);
     });
 
     it('answers 400 when a window would return too many points', async () => {
-      const res = await get(`/api/v1/gpus/${gpu.uuid}/series?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&step=60`);
+      const res = await get(
+        `/api/v1/gpus/${gpu.uuid}/series?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&step=60`,
+      );
       expect(res.status).toBe(400);
-      expect((await res.json()).error.message).toMatch(/at most 11000/);
+      expect((await readJson(res)).error.message).toMatch(/at most 11000/);
     });
 
     it('answers 404 in the error shape for an unknown route', async () => {
       const res = await get('/api/v1/nothing-here');
       expect(res.status).toBe(404);
-      expect((await res.json()).error).toMatchObject({ code: 'NOT_FOUND' });
+      expect((await readJson(res)).error).toMatchObject({ code: 'NOT_FOUND' });
     });
 
     it('never shows an internal error message or stack to the client', async () => {
@@ -145,7 +164,7 @@ describe('API', () => {
     it('answers 401 without a token and with a wrong token', async () => {
       const none = await get('/api/v1/gpus', '');
       expect(none.status).toBe(401);
-      expect((await none.json()).error.code).toBe('UNAUTHORIZED');
+      expect((await readJson(none)).error.code).toBe('UNAUTHORIZED');
       expect((await get('/api/v1/targets', 'not-a-real-token-at-all')).status).toBe(401);
     });
 
@@ -157,7 +176,7 @@ describe('API', () => {
       probe.onError((error, c) => errorResponse(c, error, createSilentLogger()));
       const res = await probe.request('/ops', { headers: { authorization: `Bearer ${viewerToken}` } });
       expect(res.status).toBe(403);
-      expect((await res.json()).error.message).toMatch(/operator or higher/);
+      expect((await readJson(res)).error.message).toMatch(/operator or higher/);
       expect(new AppError('FORBIDDEN', 'x').expose).toBe(true);
     });
 
@@ -173,7 +192,7 @@ describe('API', () => {
       expect((await app.request('/healthz')).status).toBe(200);
       const ready = await app.request('/readyz');
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready' });
+      expect(await readJson(ready)).toMatchObject({ status: 'ready' });
     });
 
     it('reports not ready while migrations are missing', async () => {
@@ -189,11 +208,13 @@ describe('API', () => {
       await get('/api/v1/gpus');
       const res = await app.request('/metrics');
       expect(res.headers.get('content-type')).toMatch(/text\/plain/);
-      expect(await res.text()).toMatch(/gpuscope_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/gpus"/);
+      expect(await res.text()).toMatch(
+        /gpuscope_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/gpus"/,
+      );
     });
 
     it('publishes an OpenAPI document generated from the route schemas', async () => {
-      const doc = await (await app.request('/openapi.json')).json();
+      const doc = await readJson(await app.request('/openapi.json'));
       expect(doc.openapi).toBe('3.1.0');
       expect(Object.keys(doc.paths)).toEqual(
         expect.arrayContaining(['/api/v1/gpus', '/api/v1/gpus/{uuid}/series', '/api/v1/targets']),

@@ -24,23 +24,33 @@ export function createApp(deps: AppDeps) {
   app.use(secureHeaders());
   app.use(async (c, next) => {
     const started = performance.now();
-    await withSpan(deps.tracer, 'api.request', { 'http.method': c.req.method, 'url.path': c.req.path }, async (span) => {
-      await next();
-      span.setAttribute('http.status_code', c.res.status);
-      span.setAttribute('http.route', c.req.routePath);
-    });
+    await withSpan(
+      deps.tracer,
+      'api.request',
+      { 'http.method': c.req.method, 'url.path': c.req.path },
+      async (span) => {
+        await next();
+        span.setAttribute('http.status_code', c.res.status);
+        span.setAttribute('http.route', c.req.routePath);
+      },
+    );
     duration.observe(
       { method: c.req.method, route: c.req.routePath, status: String(c.res.status) },
       (performance.now() - started) / 1000,
     );
   });
   app.onError((error, c) => errorResponse(c, error, deps.log));
-  app.notFound((c) => errorResponse(c, new AppError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), deps.log));
+  app.notFound((c) =>
+    errorResponse(c, new AppError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`), deps.log),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const state = await deps.isReady();
-    return c.json({ status: state.ready ? 'ready' : 'not ready', reason: state.reason }, state.ready ? 200 : 503);
+    return c.json(
+      { status: state.ready ? 'ready' : 'not ready', reason: state.reason },
+      state.ready ? 200 : 503,
+    );
   });
   app.get('/metrics', async (c) => {
     const body = await deps.registry.metrics();

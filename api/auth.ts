@@ -22,7 +22,9 @@ export function sha256Hex(text: string): string {
 }
 
 /** Tokens are kept only as SHA-256 digests; a presented token is hashed and compared in constant time. */
-export function createTokenVerifier(tokens: readonly TokenConfig[]): (presented: string) => Principal | undefined {
+export function createTokenVerifier(
+  tokens: readonly TokenConfig[],
+): (presented: string) => Principal | undefined {
   const byDigest = new Map<string, Principal>();
   for (const t of tokens) {
     const digest = t.tokenSha256 ?? sha256Hex(t.token ?? '');
@@ -39,7 +41,10 @@ export function createTokenVerifier(tokens: readonly TokenConfig[]): (presented:
 
 export type AuthVariables = { principal: Principal };
 
-export function requireRole(minimum: Role, verify: (token: string) => Principal | undefined): MiddlewareHandler {
+export function requireRole(
+  minimum: Role,
+  verify: (token: string) => Principal | undefined,
+): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -47,7 +52,10 @@ export function requireRole(minimum: Role, verify: (token: string) => Principal 
     const principal = verify(match[1]!);
     if (!principal) throw new AppError('UNAUTHORIZED', 'invalid bearer token');
     if (rank[principal.role] < rank[minimum]) {
-      throw new AppError('FORBIDDEN', `role ${principal.role} may not do this; ${minimum} or higher is required`);
+      throw new AppError(
+        'FORBIDDEN',
+        `role ${principal.role} may not do this; ${minimum} or higher is required`,
+      );
     }
     c.set('principal', principal);
     await next();

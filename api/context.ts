@@ -1,5 +1,5 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { Hook } from '@hono/zod-openapi';
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';

@@ -20,6 +20,8 @@ export function errorResponse(c: Context, error: unknown, log: Logger): Response
 }
 
 /** zod issues as one readable sentence naming each field. */
-export function describeValidation(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+export function describeValidation(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): string {
   return issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`).join('; ');
 }

@@ -22,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string' },
       role: { type: 'string', default: 'all' },
-      nodes: { type: 'string', default: '8' },
+      nodes: { type: 'string', default: '10' },
       port: { type: 'string', default: '8080' },
       seed: { type: 'string', default: '42' },
       from: { type: 'string' },
@@ -42,7 +42,11 @@ async function main(argv: string[]): Promise<number> {
         return await runServe(values.config, values.role ?? 'all');
       case 'demo': {
         const { runDemo } = await import('./demo.js');
-        return await runDemo({ nodes: toInt(values.nodes, 'nodes'), port: toInt(values.port, 'port'), seed: toInt(values.seed, 'seed') });
+        return await runDemo({
+          nodes: toInt(values.nodes, 'nodes'),
+          port: toInt(values.port, 'port'),
+          seed: toInt(values.seed, 'seed'),
+        });
       }
       case 'migrate':
         return await runMigrate(values.config);
@@ -90,13 +94,19 @@ async function runMigrate(configPath: string | undefined): Promise<number> {
   return 0;
 }
 
-async function runBackfillCommand(configPath: string | undefined, from?: string, to?: string): Promise<number> {
+async function runBackfillCommand(
+  configPath: string | undefined,
+  from?: string,
+  to?: string,
+): Promise<number> {
   const fromMs = Date.parse(from ?? '');
   const toMs = Date.parse(to ?? '');
-  if (Number.isNaN(fromMs) || Number.isNaN(toMs)) throw new ConfigError('backfill needs --from ISO and --to ISO');
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs))
+    throw new ConfigError('backfill needs --from ISO and --to ISO');
   if (fromMs >= toMs) throw new ConfigError('--from must be before --to');
   const config = loadConfig({ path: configPath });
-  if (!config.collectors.prometheus) throw new ConfigError('backfill reads collectors.prometheus.url; none is configured');
+  if (!config.collectors.prometheus)
+    throw new ConfigError('backfill reads collectors.prometheus.url; none is configured');
   const log = createLogger({ level: config.log.level });
   const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
   try {
@@ -106,7 +116,13 @@ async function runBackfillCommand(configPath: string | undefined, from?: string,
     const { createRegistry, getTracer } = await import('../core/telemetry.js');
     const { systemClock } = await import('../core/clock.js');
     const summary = await runBackfill(
-      { db: db.db, clock: systemClock, log, tracer: getTracer(), metrics: createCollectorMetrics(createRegistry({ defaultMetrics: false })) },
+      {
+        db: db.db,
+        clock: systemClock,
+        log,
+        tracer: getTracer(),
+        metrics: createCollectorMetrics(createRegistry({ defaultMetrics: false })),
+      },
       { cluster: config.cluster, prometheus: config.collectors.prometheus },
       fromMs,
       toMs,

@@ -36,7 +36,12 @@ export async function startService(options: {
   const { config, log } = options;
   const role = options.role ?? 'all';
   const clock = options.clock ?? systemClock;
-  const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, poolSize: config.database.poolSize, log });
+  const db = await openDb({
+    url: config.database.url,
+    dataDir: config.database.dataDir,
+    poolSize: config.database.poolSize,
+    log,
+  });
   log.info({ database: db.location }, 'database open');
   if (config.database.migrateOnStart) await db.migrate();
   const registry = createRegistry();
@@ -60,7 +65,10 @@ export async function startService(options: {
           metrics: tickerMetrics,
         }),
       );
-      log.info({ targets: dcgm.targets.length, intervalSeconds: dcgm.intervalSeconds }, 'dcgm collector started');
+      log.info(
+        { targets: dcgm.targets.length, intervalSeconds: dcgm.intervalSeconds },
+        'dcgm collector started',
+      );
     }
     const prometheus = config.collectors.prometheus;
     if (prometheus) {

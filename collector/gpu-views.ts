@@ -1,7 +1,14 @@
 import type { Db } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import { findGpuIds, listTargets } from './queries.js';
-import { countGpus, type GpuListRow, getGpuSeries, type ListGpusParams, listGpusWithLatest, type SeriesPoint } from './read-queries.js';
+import {
+  countGpus,
+  type GpuListRow,
+  getGpuSeries,
+  type ListGpusParams,
+  listGpusWithLatest,
+  type SeriesPoint,
+} from './read-queries.js';
 
 type RollupFields = Omit<SeriesPoint, 'gpu_id' | 't'> & { activity_source?: string | null };
 
@@ -79,11 +86,18 @@ export async function getGpuSeriesView(db: Db, uuid: string, params: SeriesParam
   if (params.step % 60 !== 0) throw new AppError('VALIDATION', 'step: must be a multiple of 60 seconds');
   const points = (to.getTime() - from.getTime()) / 1000 / params.step;
   if (points > MAX_POINTS) {
-    throw new AppError('VALIDATION', `step: ${Math.ceil(points)} points requested; at most ${MAX_POINTS} (raise step)`);
+    throw new AppError(
+      'VALIDATION',
+      `step: ${Math.ceil(points)} points requested; at most ${MAX_POINTS} (raise step)`,
+    );
   }
   const gpuInstanceId = params.gpuInstanceId ?? null;
   const ids = await findGpuIds(db, uuid, gpuInstanceId);
-  if (ids.length === 0) throw new AppError('NOT_FOUND', `no GPU ${uuid}${gpuInstanceId === null ? '' : ` instance ${gpuInstanceId}`}`);
+  if (ids.length === 0)
+    throw new AppError(
+      'NOT_FOUND',
+      `no GPU ${uuid}${gpuInstanceId === null ? '' : ` instance ${gpuInstanceId}`}`,
+    );
   const rows = await getGpuSeries(db, ids, from, to, params.step);
   return {
     uuid,
@@ -91,7 +105,9 @@ export async function getGpuSeriesView(db: Db, uuid: string, params: SeriesParam
     from: from.toISOString(),
     to: to.toISOString(),
     stepSeconds: params.step,
-    source: (params.step % 3600 === 0 ? 'gpu_rollups_hourly' : 'gpu_rollups') as 'gpu_rollups' | 'gpu_rollups_hourly',
+    source: (params.step % 3600 === 0 ? 'gpu_rollups_hourly' : 'gpu_rollups') as
+      | 'gpu_rollups'
+      | 'gpu_rollups_hourly',
     points: rows.map((r) => toRollupValues(r.t, r)),
   };
 }

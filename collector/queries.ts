@@ -14,7 +14,12 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
-export async function upsertNodes(db: Db, cluster: string, names: string[], seenAt: Date): Promise<Map<string, number>> {
+export async function upsertNodes(
+  db: Db,
+  cluster: string,
+  names: string[],
+  seenAt: Date,
+): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   for (const part of chunks([...new Set(names)])) {
     const rows = await db
@@ -116,7 +121,10 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase(
  * so a replayed batch rewrites identical values and a restarted collector's partial minute
  * never overwrites a fuller one.
  */
-export async function upsertRollups(db: Db, rows: readonly (RollupRow & { gpuId: number })[]): Promise<number> {
+export async function upsertRollups(
+  db: Db,
+  rows: readonly (RollupRow & { gpuId: number })[],
+): Promise<number> {
   const set = Object.fromEntries(rollupValueColumns.map((c) => [c, sql.raw(`excluded.${snake(c)}`)]));
   let written = 0;
   for (const part of chunks(rows)) {

@@ -116,7 +116,9 @@ export async function getGpuSeries(
   const table = stepSeconds % 3600 === 0 ? 'gpu_rollups_hourly' : 'gpu_rollups';
   const step = `${Math.round(stepSeconds)} seconds`;
   const w = (c: string) =>
-    sql.raw(`sum(${c} * sample_count) / nullif(sum(sample_count) filter (where ${c} is not null), 0) as ${c}`);
+    sql.raw(
+      `sum(${c} * sample_count) / nullif(sum(sample_count) filter (where ${c} is not null), 0) as ${c}`,
+    );
   return queryRows<SeriesPoint>(
     db,
     sql`select gpu_id, date_bin(${step}::interval, bucket, timestamptz '2000-01-01') as t,

@@ -5,7 +5,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock tests and benchmarks move by hand. */
-export function createManualClock(startMs: number): Clock & { advance(ms: number): void; set(ms: number): void } {
+export function createManualClock(
+  startMs: number,
+): Clock & { advance(ms: number): void; set(ms: number): void } {
   let current = startMs;
   return {
     now: () => current,

@@ -21,7 +21,9 @@ describe('parseConfig', () => {
 
   it('accepts targets as plain URLs or as objects naming the node', () => {
     const config = parseConfig({
-      collectors: { dcgm: { targets: ['http://n1:9400/metrics', { url: 'http://10.0.0.2:9400/metrics', node: 'n2' }] } },
+      collectors: {
+        dcgm: { targets: ['http://n1:9400/metrics', { url: 'http://10.0.0.2:9400/metrics', node: 'n2' }] },
+      },
     });
     expect(config.collectors.dcgm?.targets).toEqual([
       { url: 'http://n1:9400/metrics', node: undefined },
@@ -33,7 +35,9 @@ describe('parseConfig', () => {
 
 describe('loadConfig', () => {
   it('reads YAML and lets env variables override it', () => {
-    const path = writeTemp('server:\n  listen: 0.0.0.0:9000\ncollectors:\n  dcgm:\n    targets: [http://n1:9400/metrics]\n');
+    const path = writeTemp(
+      'server:\n  listen: 0.0.0.0:9000\ncollectors:\n  dcgm:\n    targets: [http://n1:9400/metrics]\n',
+    );
     const config = loadConfig({
       path,
       env: {
@@ -76,7 +80,11 @@ describe('loadConfig', () => {
 
     it('rejects a token given both in clear and as a digest', () => {
       expect(() =>
-        parseConfig({ auth: { tokens: [{ name: 'a', role: 'viewer', token: 'x'.repeat(20), tokenSha256: 'a'.repeat(64) }] } }),
+        parseConfig({
+          auth: {
+            tokens: [{ name: 'a', role: 'viewer', token: 'x'.repeat(20), tokenSha256: 'a'.repeat(64) }],
+          },
+        }),
       ).toThrow(/exactly one of token or tokenSha256/);
     });
 
@@ -86,7 +94,9 @@ describe('loadConfig', () => {
     });
 
     it('reports a missing file', () => {
-      expect(() => loadConfig({ path: '/nonexistent/gpuscope.yaml', env: {} })).toThrow(/cannot read config file/);
+      expect(() => loadConfig({ path: '/nonexistent/gpuscope.yaml', env: {} })).toThrow(
+        /cannot read config file/,
+      );
     });
   });
 });

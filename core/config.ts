@@ -69,17 +69,26 @@ const defaults = {
 export const Config = z
   .object({
     cluster: z.string().min(1).default('default'),
-    server: z.object({ listen: ListenAddress.default(defaults.server.listen) }).strict().default(defaults.server),
+    server: z
+      .object({ listen: ListenAddress.default(defaults.server.listen) })
+      .strict()
+      .default(defaults.server),
     database: z
       .object({
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+          .optional(),
         dataDir: z.string().min(1).default(defaults.database.dataDir),
         migrateOnStart: z.boolean().default(true),
         poolSize: z.number().int().min(1).max(200).default(10),
       })
       .strict()
       .default(defaults.database),
-    auth: z.object({ tokens: z.array(AuthToken).default([]) }).strict().default({ tokens: [] }),
+    auth: z
+      .object({ tokens: z.array(AuthToken).default([]) })
+      .strict()
+      .default({ tokens: [] }),
     collectors: z
       .object({ dcgm: DcgmCollector.optional(), prometheus: PrometheusCollector.optional() })
       .strict()
@@ -92,7 +101,9 @@ export const Config = z
       .strict()
       .default(defaults.retention),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
       .strict()
       .default({ level: 'info' }),
   })

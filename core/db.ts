@@ -96,7 +96,9 @@ interface Journal {
 
 /** True when every migration in the journal shipped with this build is recorded as applied. */
 export async function hasAllMigrations(db: Db): Promise<boolean> {
-  const journal = JSON.parse(readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8')) as Journal;
+  const journal = JSON.parse(
+    readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8'),
+  ) as Journal;
   const latest = journal.entries.at(-1);
   if (!latest) return true;
   try {

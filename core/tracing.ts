@@ -5,7 +5,9 @@ import type { NodeSDK } from '@opentelemetry/sdk-node';
  * so a plain run pays nothing. The SDK reads OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME,
  * OTEL_TRACES_EXPORTER and friends itself.
  */
-export async function startTracing(env: Record<string, string | undefined> = process.env): Promise<NodeSDK | undefined> {
+export async function startTracing(
+  env: Record<string, string | undefined> = process.env,
+): Promise<NodeSDK | undefined> {
   const exporter = env['OTEL_TRACES_EXPORTER'];
   const wanted =
     (exporter !== undefined && exporter !== 'none') ||

@@ -11,7 +11,10 @@ const listRoute = createRoute({
   summary: 'GPUs with their newest minute rollup',
   security: [{ bearer: [] }],
   request: { query: GpuListQuery },
-  responses: { 200: { description: 'GPUs', content: { 'application/json': { schema: GpuList } } }, ...errorResponses },
+  responses: {
+    200: { description: 'GPUs', content: { 'application/json': { schema: GpuList } } },
+    ...errorResponses,
+  },
 });
 
 const seriesRoute = createRoute({
@@ -32,7 +35,10 @@ export function createGpuRoutes(deps: RouteDeps) {
     .openapi(listRoute, async (c) => c.json(await listGpus(deps.db, c.req.valid('query')), 200))
     .openapi(seriesRoute, async (c) => {
       const { uuid } = c.req.valid('param');
-      const body = await getGpuSeriesView(deps.db, uuid, { ...c.req.valid('query'), nowMs: deps.clock.now() });
+      const body = await getGpuSeriesView(deps.db, uuid, {
+        ...c.req.valid('query'),
+        nowMs: deps.clock.now(),
+      });
       return c.json(body, 200);
     });
 }

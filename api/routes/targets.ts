@@ -10,7 +10,10 @@ const listRoute = createRoute({
   path: '/',
   summary: 'Collector targets and their health',
   security: [{ bearer: [] }],
-  responses: { 200: { description: 'Targets', content: { 'application/json': { schema: TargetList } } }, ...errorResponses },
+  responses: {
+    200: { description: 'Targets', content: { 'application/json': { schema: TargetList } } },
+    ...errorResponses,
+  },
 });
 
 export function createTargetRoutes(deps: RouteDeps) {

@@ -3,7 +3,15 @@ import { z } from '@hono/zod-openapi';
 export const ErrorBody = z
   .object({
     error: z.object({
-      code: z.enum(['NOT_FOUND', 'CONFLICT', 'VALIDATION', 'UNAUTHORIZED', 'FORBIDDEN', 'UNAVAILABLE', 'INTERNAL']),
+      code: z.enum([
+        'NOT_FOUND',
+        'CONFLICT',
+        'VALIDATION',
+        'UNAUTHORIZED',
+        'FORBIDDEN',
+        'UNAVAILABLE',
+        'INTERNAL',
+      ]),
       message: z.string(),
       requestId: z.string(),
     }),

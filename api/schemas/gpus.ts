@@ -28,7 +28,11 @@ export const RollupValues = z
 export const Gpu = z
   .object({
     uuid: z.string(),
-    gpuInstanceId: z.number().int().nullable().openapi({ description: 'MIG GPU instance id; null for a whole GPU' }),
+    gpuInstanceId: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'MIG GPU instance id; null for a whole GPU' }),
     node: z.string(),
     cluster: z.string(),
     index: z.number().int().nullable(),
@@ -36,7 +40,9 @@ export const Gpu = z
     migProfile: z.string().nullable(),
     pciBusId: z.string().nullable(),
     driverVersion: z.string().nullable(),
-    owner: z.record(z.string(), z.string()).openapi({ description: 'pod, namespace, container, hpc_job labels' }),
+    owner: z
+      .record(z.string(), z.string())
+      .openapi({ description: 'pod, namespace, container, hpc_job labels' }),
     lastSeenAt: z.string(),
     latest: RollupValues.nullable(),
   })
@@ -57,7 +63,13 @@ export const GpuListQuery = z.object({
 export const SeriesQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: 'ISO 8601; default to - 1h' }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: 'ISO 8601; default now' }),
-  step: z.coerce.number().int().min(60).max(86_400).default(60).openapi({ description: 'seconds, multiple of 60' }),
+  step: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(86_400)
+    .default(60)
+    .openapi({ description: 'seconds, multiple of 60' }),
   gpuInstanceId: z.coerce.number().int().min(0).optional(),
 });
 

@@ -29,7 +29,10 @@ const agents = {
  * GETs an exposition body with one deadline covering connect, headers and body, and a size cap
  * that aborts the transfer as soon as it is exceeded. Never throws: every failure is a Result.
  */
-export function fetchExposition(url: string, options: FetchOptions): Promise<Result<FetchedExposition, FetchFailure>> {
+export function fetchExposition(
+  url: string,
+  options: FetchOptions,
+): Promise<Result<FetchedExposition, FetchFailure>> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: Result<FetchedExposition, FetchFailure>) => {
@@ -62,7 +65,9 @@ export function fetchExposition(url: string, options: FetchOptions): Promise<Res
         const declared = Number(response.headers['content-length'] ?? Number.NaN);
         if (declared > options.maxBodyBytes) {
           request.destroy();
-          finish(err({ kind: 'too_large', message: `body of ${declared} bytes exceeds ${options.maxBodyBytes}` }));
+          finish(
+            err({ kind: 'too_large', message: `body of ${declared} bytes exceeds ${options.maxBodyBytes}` }),
+          );
           return;
         }
         const parts: Buffer[] = [];

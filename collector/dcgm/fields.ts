@@ -29,7 +29,16 @@ export interface FieldSpec {
   id: FieldId;
   /** Multiply the exporter's value by this to get the base unit. */
   scale: number;
-  unit: 'ratio' | 'bytes' | 'joules' | 'hertz' | 'watts' | 'celsius' | 'code' | 'bitmask' | 'bytes_per_second';
+  unit:
+    | 'ratio'
+    | 'bytes'
+    | 'joules'
+    | 'hertz'
+    | 'watts'
+    | 'celsius'
+    | 'code'
+    | 'bitmask'
+    | 'bytes_per_second';
 }
 
 const MiB = 1024 * 1024;

@@ -10,9 +10,12 @@ import { createSilentLogger } from '../../core/log.js';
 import { createRegistry, getTracer } from '../../core/telemetry.js';
 import { createCollectorMetrics } from '../metrics.js';
 import { listTargets } from '../queries.js';
-import { DcgmCollectorState, type DcgmCollectorSettings, runDcgmScrapeTick } from './run-dcgm-scrape-tick.js';
+import { type DcgmCollectorSettings, DcgmCollectorState, runDcgmScrapeTick } from './run-dcgm-scrape-tick.js';
 
-const t4 = readFileSync(new URL('../../test/fixtures/telemetry/dcgm-exporter_tesla-t4_datadog-serve.prom', import.meta.url), 'utf8');
+const t4 = readFileSync(
+  new URL('../../test/fixtures/telemetry/dcgm-exporter_tesla-t4_datadog-serve.prom', import.meta.url),
+  'utf8',
+);
 const t0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 
 /** One local server whose paths behave like exporters in their good and bad moods. */
@@ -101,7 +104,11 @@ describe('runDcgmScrapeTick', () => {
   it('scrapes real dcgm-exporter output into GPUs and rollups, and a bad target does not hurt the good one', async () => {
     const state = new DcgmCollectorState();
     const started = performance.now();
-    const summary = await runDcgmScrapeTick(deps(), state, settings(['ok', 'hang', 'error', 'huge', 'garbage']));
+    const summary = await runDcgmScrapeTick(
+      deps(),
+      state,
+      settings(['ok', 'hang', 'error', 'huge', 'garbage']),
+    );
     expect(performance.now() - started).toBeLessThan(5_000);
     // the T4 fixture holds two GPUs, both as gpu="0" on different hosts
     expect(summary).toMatchObject({ targets: 5, targetsUp: 2, writeError: undefined });
@@ -120,14 +127,32 @@ describe('runDcgmScrapeTick', () => {
       sql`select g.uuid, n.name as node, g.model, g.driver_version from gpus g join nodes n on n.id = g.node_id where n.name = 'ok' order by uuid`,
     );
     expect(gpus).toEqual([
-      { uuid: 'GPU-20c56d28-0da5-6d26-a36a-e7af1ce2586e', node: 'ok', model: 'Tesla T4', driver_version: '460.106.00' },
-      { uuid: 'GPU-9ef1b6d0-3643-5dd7-b823-c0ec20dcf2d5', node: 'ok', model: 'Tesla T4', driver_version: '470.182.03' },
+      {
+        uuid: 'GPU-20c56d28-0da5-6d26-a36a-e7af1ce2586e',
+        node: 'ok',
+        model: 'Tesla T4',
+        driver_version: '460.106.00',
+      },
+      {
+        uuid: 'GPU-9ef1b6d0-3643-5dd7-b823-c0ec20dcf2d5',
+        node: 'ok',
+        model: 'Tesla T4',
+        driver_version: '470.182.03',
+      },
     ]);
-    const [row] = await queryRows<{ power_mean_watts: number; memory_used_max_bytes: number; activity_source: string }>(
+    const [row] = await queryRows<{
+      power_mean_watts: number;
+      memory_used_max_bytes: number;
+      activity_source: string;
+    }>(
       handle.db,
       sql`select r.* from gpu_rollups r join gpus g on g.id = r.gpu_id where g.uuid = 'GPU-20c56d28-0da5-6d26-a36a-e7af1ce2586e'`,
     );
-    expect(row).toMatchObject({ power_mean_watts: 8.969, memory_used_max_bytes: 0, activity_source: 'gpu_util' });
+    expect(row).toMatchObject({
+      power_mean_watts: 8.969,
+      memory_used_max_bytes: 0,
+      activity_source: 'gpu_util',
+    });
 
     const text = await registry.metrics();
     expect(text).toMatch(/gpuscope_collector_scrape_errors_total\{source="dcgm",reason="timeout"\} 1/);

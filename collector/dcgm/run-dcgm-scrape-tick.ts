@@ -96,7 +96,12 @@ async function scrapeTarget(
     maxBodyBytes: settings.maxBodyBytes,
   });
   const previous = state.health.get(target.url);
-  const base = { kind: 'dcgm' as const, url: target.url, node: target.node ?? null, lastAttemptAt: attemptAt };
+  const base = {
+    kind: 'dcgm' as const,
+    url: target.url,
+    node: target.node ?? null,
+    lastAttemptAt: attemptAt,
+  };
   if (!fetched.ok) {
     const seconds = (performance.now() - started) / 1000;
     deps.metrics.scrapeErrors.inc({ source: 'dcgm', reason: fetched.error.kind });
@@ -174,7 +179,10 @@ export async function writeCollected(
   } catch (error) {
     deps.metrics.writeFailures.inc();
     const message = describeError(error);
-    deps.log.error({ err: message, buffered: state.accumulator.bufferedBuckets() }, 'rollup write failed; will retry');
+    deps.log.error(
+      { err: message, buffered: state.accumulator.bufferedBuckets() },
+      'rollup write failed; will retry',
+    );
     return { rows: 0, error: message };
   } finally {
     const dropped = state.accumulator.evictStale(nowMs);

@@ -57,7 +57,8 @@ describe('RollupAccumulator', () => {
     const acc = new RollupAccumulator();
     // mJ counter: +600 J, +600 J, then the driver reloads and the counter restarts at 300 J
     const readings = [1_000_000, 1_600_000, 2_200_000, 300_000];
-    for (const [i, mj] of readings.entries()) observe(acc, gpu, 'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION', mj, t0 + i * 15_000);
+    for (const [i, mj] of readings.entries())
+      observe(acc, gpu, 'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION', mj, t0 + i * 15_000);
     const [row] = acc.takeDirty(t0 + 2 * BUCKET_MS, { includeOpen: false });
     expect(row?.energyJoules).toBe(600 + 600 + 300);
   });
@@ -82,7 +83,7 @@ describe('RollupAccumulator', () => {
 
   it('skips DCGM blank sentinels and non-finite values', () => {
     const acc = new RollupAccumulator();
-    observe(acc, gpu, 'DCGM_FI_DEV_GPU_TEMP', 9223372036854775794, t0);
+    observe(acc, gpu, 'DCGM_FI_DEV_GPU_TEMP', Number('9223372036854775794'), t0);
     observe(acc, gpu, 'DCGM_FI_DEV_GPU_TEMP', Number.NaN, t0 + 1000);
     observe(acc, gpu, 'DCGM_FI_DEV_GPU_TEMP', 61, t0 + 2000);
     const [row] = acc.takeDirty(t0, { includeOpen: true });

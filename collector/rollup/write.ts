@@ -54,14 +54,23 @@ export async function flushRollups(
     const txDb = tx as unknown as Db;
     const missingNodes = [...new Set(rows.map((r) => r.node))].filter((n) => !nodeIds.has(n));
     if (missingNodes.length > 0) {
-      for (const [name, id] of await upsertNodes(txDb, cluster, missingNodes, new Date(nowMs))) nodeIds.set(name, id);
+      for (const [name, id] of await upsertNodes(txDb, cluster, missingNodes, new Date(nowMs)))
+        nodeIds.set(name, id);
     }
     if (due.length > 0) {
-      const items = due.map((r) => ({ key: r.key, nodeId: nodeIds.get(r.node)!, gpu: r.gpu, seenAt: new Date(r.lastSeenMs) }));
+      const items = due.map((r) => ({
+        key: r.key,
+        nodeId: nodeIds.get(r.node)!,
+        gpu: r.gpu,
+        seenAt: new Date(r.lastSeenMs),
+      }));
       for (const [key, id] of await upsertGpus(txDb, items)) gpuIds.set(key, id);
     }
     const idOf = (key: string) => gpuIds.get(key) ?? cache.gpus.get(key)!.id;
-    await upsertRollups(txDb, rows.map((r) => ({ ...r, gpuId: idOf(r.key) })));
+    await upsertRollups(
+      txDb,
+      rows.map((r) => ({ ...r, gpuId: idOf(r.key) })),
+    );
   });
   for (const [name, id] of nodeIds) cache.nodes.set(name, id);
   let newGpus = 0;

@@ -2,7 +2,12 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupField } from '../../collector/dcgm/fields.js';
 import type { GpuLabels } from '../../collector/dcgm/normalize.js';
-import { deleteExpiredRollups, listTargets, rollupHourly, upsertTargetStatuses } from '../../collector/queries.js';
+import {
+  deleteExpiredRollups,
+  listTargets,
+  rollupHourly,
+  upsertTargetStatuses,
+} from '../../collector/queries.js';
 import { getGpuSeries, listGpusWithLatest } from '../../collector/read-queries.js';
 import { RollupAccumulator } from '../../collector/rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../../collector/rollup/write.js';
@@ -55,7 +60,10 @@ export function defineStoreSuite(backend: string, open: () => Promise<DbHandle>)
     it('applies every migration and a second migrate changes nothing', async () => {
       expect(await hasAllMigrations(handle.db)).toBe(true);
       await handle.migrate();
-      const rows = await queryRows<{ n: number }>(handle.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      const rows = await queryRows<{ n: number }>(
+        handle.db,
+        sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+      );
       expect(rows[0]?.n).toBeGreaterThan(0);
     });
 
@@ -63,7 +71,9 @@ export function defineStoreSuite(backend: string, open: () => Promise<DbHandle>)
       const acc = new RollupAccumulator();
       feed(acc, 3);
       const now = t0 + 4 * 60_000;
-      const first = await flushRollups(handle.db, 'test', acc, new EntityIdCache(), now, { includeOpen: true });
+      const first = await flushRollups(handle.db, 'test', acc, new EntityIdCache(), now, {
+        includeOpen: true,
+      });
       expect(first).toEqual({ rollupRows: 6, newGpus: 2 });
       const before = await queryRows(handle.db, sql`select * from gpu_rollups order by gpu_id, bucket`);
 
@@ -94,15 +104,26 @@ export function defineStoreSuite(backend: string, open: () => Promise<DbHandle>)
     it('lets a fuller minute replace a partial one but never the reverse', async () => {
       const partial = new RollupAccumulator();
       partial.observe('node-a', h100, lookupField('DCGM_FI_DEV_POWER_USAGE')!, 999, t0 + 2 * 60_000 + 1);
-      await flushRollups(handle.db, 'test', partial, new EntityIdCache(), t0 + 4 * 60_000, { includeOpen: true });
+      await flushRollups(handle.db, 'test', partial, new EntityIdCache(), t0 + 4 * 60_000, {
+        includeOpen: true,
+      });
       const rows = await listGpusWithLatest(handle.db, { limit: 1, offset: 0 });
       expect(Number(rows[0]?.power_mean_watts)).toBe(250);
       expect(rows[0]?.sample_count).toBe(4);
     });
 
     it('re-buckets a series by step with sample-weighted means, summed energy and merged XIDs', async () => {
-      const ids = await queryRows<{ id: number }>(handle.db, sql`select id from gpus where gpu_instance_id is null`);
-      const points = await getGpuSeries(handle.db, [ids[0]!.id], new Date(t0), new Date(t0 + 3 * 60_000), 180);
+      const ids = await queryRows<{ id: number }>(
+        handle.db,
+        sql`select id from gpus where gpu_instance_id is null`,
+      );
+      const points = await getGpuSeries(
+        handle.db,
+        [ids[0]!.id],
+        new Date(t0),
+        new Date(t0 + 3 * 60_000),
+        180,
+      );
       expect(points).toHaveLength(1);
       const p = points[0]!;
       expect(p.sample_count).toBe(12);
@@ -118,7 +139,10 @@ export function defineStoreSuite(backend: string, open: () => Promise<DbHandle>)
       const end = new Date(hour.getTime() + 3_600_000);
       expect(await rollupHourly(handle.db, hour, end)).toBe(2);
       expect(await rollupHourly(handle.db, hour, end)).toBe(2);
-      const ids = await queryRows<{ id: number }>(handle.db, sql`select id from gpus where gpu_instance_id is null`);
+      const ids = await queryRows<{ id: number }>(
+        handle.db,
+        sql`select id from gpus where gpu_instance_id is null`,
+      );
       const [minute] = await getGpuSeries(handle.db, [ids[0]!.id], hour, end, 3600 * 2 - 60);
       const [hourly] = await getGpuSeries(handle.db, [ids[0]!.id], hour, end, 3600);
       expect(hourly?.sample_count).toBe(12);
@@ -128,12 +152,35 @@ export function defineStoreSuite(backend: string, open: () => Promise<DbHandle>)
     });
 
     it('records target health and keeps the last success through a failure', async () => {
-      const base = { kind: 'dcgm' as const, url: 'http://node-a:9400/metrics', node: 'node-a', lastDurationSeconds: 0.1 };
+      const base = {
+        kind: 'dcgm' as const,
+        url: 'http://node-a:9400/metrics',
+        node: 'node-a',
+        lastDurationSeconds: 0.1,
+      };
       await upsertTargetStatuses(handle.db, [
-        { ...base, up: true, lastAttemptAt: new Date(t0), lastSuccessAt: new Date(t0), lastError: null, lastSampleCount: 10, lastIssueCount: 0, consecutiveFailures: 0 },
+        {
+          ...base,
+          up: true,
+          lastAttemptAt: new Date(t0),
+          lastSuccessAt: new Date(t0),
+          lastError: null,
+          lastSampleCount: 10,
+          lastIssueCount: 0,
+          consecutiveFailures: 0,
+        },
       ]);
       await upsertTargetStatuses(handle.db, [
-        { ...base, up: false, lastAttemptAt: new Date(t0 + 15_000), lastSuccessAt: null, lastError: 'HTTP 500', lastSampleCount: null, lastIssueCount: null, consecutiveFailures: 1 },
+        {
+          ...base,
+          up: false,
+          lastAttemptAt: new Date(t0 + 15_000),
+          lastSuccessAt: null,
+          lastError: 'HTTP 500',
+          lastSampleCount: null,
+          lastIssueCount: null,
+          consecutiveFailures: 1,
+        },
       ]);
       const [target] = await listTargets(handle.db);
       expect(target).toMatchObject({ up: false, lastError: 'HTTP 500', consecutiveFailures: 1 });

@@ -28,7 +28,9 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -46,7 +48,10 @@ function runAsOwner(bin: string, args: string[]): void {
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
   const bin = findPostgresBin();
-  if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
+  if (!bin)
+    throw new Error(
+      'PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)',
+    );
   const dir = mkdtempSync(join(tmpdir(), 'gpuscope-pg-'));
   chmodSync(dir, 0o755);
   if (process.getuid?.() === 0) {
@@ -58,7 +63,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   runAsOwner(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-  const start = () => runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+  const start = () =>
+    runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   const stop = () => runAsOwner(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
   start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -92,6 +98,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 /** In CI a missing server is a failure; on a developer machine the suite is skipped with a reason. */
 export function postgresAvailable(): boolean {
   const found = findPostgresBin() !== undefined;
-  if (!found && process.env['CI']) throw new Error('CI=true but PostgreSQL is not installed: .ci/run must install it');
+  if (!found && process.env['CI'])
+    throw new Error('CI=true but PostgreSQL is not installed: .ci/run must install it');
   return found;
 }
