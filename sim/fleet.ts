@@ -1,0 +1,83 @@
+import { buildNode } from './fleet-layout.js';
+import {
+  buildNodeLabelBlocks,
+  type NodeLabelBlocks,
+  renderDcgmExporterText,
+} from './formats/dcgm-exporter.js';
+import type { GroundTruth, ScenarioTruth } from './ground-truth.js';
+import { createRandom, hashInts, toSeedKey } from './hash.js';
+import { computeGpuSample } from './sample.js';
+import { findNodeConstraints, planScenarios, plantScenario } from './scenarios.js';
+import type { GpuSample, SimNode } from './types.js';
+
+export interface FleetOptions {
+  seed: number;
+  nodeCount: number;
+  gpusPerNode?: number;
+  /** The run's first sample time; scenario windows and wave phases are relative to it. */
+  startMs: number;
+}
+
+export interface Fleet {
+  readonly seed: number;
+  readonly nodeCount: number;
+  readonly gpusPerNode: number;
+  readonly startMs: number;
+  readonly nodes: readonly SimNode[];
+  getNode(name: string): SimNode | undefined;
+  /** Every GPU's readings at `tMs`; undefined for an unknown node. */
+  sampleNode(name: string, tMs: number): GpuSample[] | undefined;
+  /** The node's dcgm-exporter `/metrics` body at `tMs`, a pure function of (seed, node, tMs). */
+  renderNode(name: string, tMs: number): string | undefined;
+  groundTruth(): GroundTruth;
+}
+
+const placementSalt = 0x706c6163;
+
+function validateOptions(nodeCount: number, gpusPerNode: number, startMs: number): void {
+  if (!Number.isInteger(nodeCount) || nodeCount < 1)
+    throw new RangeError(`nodeCount must be a positive integer`);
+  if (!Number.isInteger(gpusPerNode) || gpusPerNode < 1 || gpusPerNode > 16) {
+    throw new RangeError(`gpusPerNode must be an integer from 1 to 16, got ${gpusPerNode}`);
+  }
+  if (!Number.isFinite(startMs)) throw new RangeError(`startMs must be a finite epoch time in ms`);
+}
+
+/** A deterministic fleet of `nodeCount` nodes with background load and the planted scenarios. */
+export function createFleet(options: FleetOptions): Fleet {
+  const { seed, nodeCount, startMs } = options;
+  const gpusPerNode = options.gpusPerNode ?? 8;
+  validateOptions(nodeCount, gpusPerNode, startMs);
+  const seedKey = toSeedKey(seed);
+  const random = createRandom(hashInts(seedKey, placementSalt));
+  const plans = planScenarios(random, nodeCount, gpusPerNode);
+  const nodes = Array.from({ length: nodeCount }, (_, i) =>
+    buildNode(seedKey, i, nodeCount, gpusPerNode, findNodeConstraints(plans, i)),
+  );
+  const scenarios: ScenarioTruth[] = plans.map((plan) =>
+    plantScenario(plan, nodes[plan.nodeIndex]!, { random, startMs }),
+  );
+  const byName = new Map(nodes.map((node) => [node.name, node]));
+  const labelBlocks = new Map<string, NodeLabelBlocks>(
+    nodes.map((node) => [node.name, buildNodeLabelBlocks(node)]),
+  );
+  const sampleNode = (name: string, tMs: number): GpuSample[] | undefined => {
+    const node = byName.get(name);
+    return node?.gpus.map((gpu) => computeGpuSample(gpu, node.model, startMs, tMs));
+  };
+  return {
+    seed,
+    nodeCount,
+    gpusPerNode,
+    startMs,
+    nodes,
+    getNode: (name) => byName.get(name),
+    sampleNode,
+    renderNode: (name, tMs) => {
+      const blocks = labelBlocks.get(name);
+      const samples = sampleNode(name, tMs);
+      return blocks && samples ? renderDcgmExporterText(blocks, samples) : undefined;
+    },
+    groundTruth: () => structuredClone({ seed, nodeCount, gpusPerNode, startMs, scenarios }),
+  };
+}
