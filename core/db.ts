@@ -52,9 +52,15 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<DbHand
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // a server that vanishes mid-query must fail the query, never leave it waiting forever
+    query_timeout: 60_000,
   });
-  // An idle client losing its server emits here; without a listener node would crash the process.
-  pool.on('error', (error) => options.log?.warn({ err: describeError(error) }, 'database connection lost'));
+  // A client losing its server emits 'error'; without a listener node would crash the process.
+  // The pool only listens on idle clients, so every client gets one for its checked-out time too.
+  const onLost = (error: Error) =>
+    options.log?.warn({ err: describeError(error) }, 'database connection lost');
+  pool.on('error', onLost);
+  pool.on('connect', (client) => client.on('error', onLost));
   try {
     const client = await pool.connect();
     client.release();
@@ -63,12 +69,38 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<DbHand
     throw new DatabaseUnavailableError(location, error);
   }
   const db = drizzlePg(pool, { casing: 'snake_case' }) as unknown as Db;
+  db.transaction = createPoolTransaction(pool) as Db['transaction'];
   return {
     db,
     kind: 'postgres',
     location,
     migrate: () => migratePg(drizzlePg(pool), { migrationsFolder: migrationsFolder() }),
     close: () => pool.end(),
+  };
+}
+
+/**
+ * drizzle's node-postgres transaction sends BEGIN outside its try/finally, so a server lost at that
+ * moment leaks the pooled client and, over a few outages, starves the pool. This one always gives
+ * the client back, and destroys it when the connection broke. Callers get a drizzle instance bound
+ * to the transaction's client (all our transactional code needs: insert, select, execute).
+ */
+function createPoolTransaction(pool: pg.Pool) {
+  return async <T>(fn: (tx: Db) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let failure: Error | undefined;
+    try {
+      await client.query('begin');
+      const result = await fn(drizzlePg(client, { casing: 'snake_case' }) as unknown as Db);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release(failure);
+    }
   };
 }
 
