@@ -4,7 +4,7 @@ import { queryRows } from '../core/db.js';
 import type { GpuLabels } from './dcgm/normalize.js';
 import { xidUnion } from './read-queries.js';
 import type { RollupRow } from './rollup/accumulate.js';
-import { collectorTargets, gpuRollups, gpus, nodes } from './schema.js';
+import { collectorTargets, gpus, nodes } from './schema.js';
 
 const CHUNK = 1000;
 
@@ -42,45 +42,50 @@ export interface GpuUpsert {
   seenAt: Date;
 }
 
-/** Inserts or refreshes GPUs; returns the id for each key. */
+/** Inserts or refreshes GPUs; returns the id for each key. One array per column, as in upsertRollups. */
 export async function upsertGpus(db: Db, items: GpuUpsert[]): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  for (const part of chunks(items)) {
+  for (const part of chunks(items, 5000)) {
     const byIdentity = new Map(part.map((i) => [`${i.nodeId}/${i.gpu.uuid}/${i.gpu.gpuInstanceId}`, i.key]));
-    const rows = await db
-      .insert(gpus)
-      .values(
-        part.map((i) => ({
-          nodeId: i.nodeId,
-          uuid: i.gpu.uuid,
-          gpuInstanceId: i.gpu.gpuInstanceId,
-          gpuIndex: i.gpu.gpuIndex,
-          device: i.gpu.device,
-          model: i.gpu.model,
-          pciBusId: i.gpu.pciBusId,
-          migProfile: i.gpu.migProfile,
-          driverVersion: i.gpu.driverVersion,
-          ownerLabels: i.gpu.owner,
-          firstSeenAt: i.seenAt,
-          lastSeenAt: i.seenAt,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [gpus.nodeId, gpus.uuid, gpus.gpuInstanceId],
-        set: {
-          gpuIndex: sql`excluded.gpu_index`,
-          device: sql`excluded.device`,
-          model: sql`excluded.model`,
-          pciBusId: sql`excluded.pci_bus_id`,
-          migProfile: sql`excluded.mig_profile`,
-          driverVersion: sql`excluded.driver_version`,
-          ownerLabels: sql`excluded.owner_labels`,
-          lastSeenAt: sql`greatest(${gpus.lastSeenAt}, excluded.last_seen_at)`,
-        },
-      })
-      .returning({ id: gpus.id, nodeId: gpus.nodeId, uuid: gpus.uuid, gpuInstanceId: gpus.gpuInstanceId });
+    const col = <T>(type: string, pick: (i: GpuUpsert) => T) =>
+      sql`${sql.param(part.map(pick))}::${sql.raw(type)}`;
+    const rows = await queryRows<{
+      id: number;
+      node_id: number;
+      uuid: string;
+      gpu_instance_id: number | null;
+    }>(
+      db,
+      sql`insert into gpus as g (node_id, uuid, gpu_instance_id, gpu_index, device, model, pci_bus_id, mig_profile,
+          driver_version, owner_labels, first_seen_at, last_seen_at)
+        select node_id, uuid, gpu_instance_id, gpu_index, device, model, pci_bus_id, mig_profile, driver_version,
+          owner_labels::jsonb, seen_at, seen_at
+        from unnest(${sql.join(
+          [
+            col('int4[]', (i) => i.nodeId),
+            col('text[]', (i) => i.gpu.uuid),
+            col('int4[]', (i) => i.gpu.gpuInstanceId),
+            col('int4[]', (i) => i.gpu.gpuIndex),
+            col('text[]', (i) => i.gpu.device),
+            col('text[]', (i) => i.gpu.model),
+            col('text[]', (i) => i.gpu.pciBusId),
+            col('text[]', (i) => i.gpu.migProfile),
+            col('text[]', (i) => i.gpu.driverVersion),
+            col('text[]', (i) => JSON.stringify(i.gpu.owner)),
+            col('timestamptz[]', (i) => i.seenAt.toISOString()),
+          ],
+          sql`, `,
+        )}) as t(node_id, uuid, gpu_instance_id, gpu_index, device, model, pci_bus_id, mig_profile, driver_version,
+          owner_labels, seen_at)
+        on conflict (node_id, uuid, gpu_instance_id) do update set
+          gpu_index = excluded.gpu_index, device = excluded.device, model = excluded.model,
+          pci_bus_id = excluded.pci_bus_id, mig_profile = excluded.mig_profile,
+          driver_version = excluded.driver_version, owner_labels = excluded.owner_labels,
+          last_seen_at = greatest(g.last_seen_at, excluded.last_seen_at)
+        returning id, node_id, uuid, gpu_instance_id`,
+    );
     for (const row of rows) {
-      const key = byIdentity.get(`${row.nodeId}/${row.uuid}/${row.gpuInstanceId}`);
+      const key = byIdentity.get(`${row.node_id}/${row.uuid}/${row.gpu_instance_id}`);
       if (key) ids.set(key, row.id);
     }
   }
@@ -116,35 +121,65 @@ const rollupValueColumns = [
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+type RollupColumn = (typeof rollupValueColumns)[number];
+
+/** Postgres array type each rollup column travels as (one array per column, see upsertRollups). */
+const columnArrayTypes: Record<RollupColumn, string> = {
+  sampleCount: 'int4[]',
+  activitySource: 'text[]',
+  xidCodes: 'text[]',
+  clockEventReasons: 'int8[]',
+  activityMean: 'float8[]',
+  activityMax: 'float8[]',
+  smActiveMean: 'float8[]',
+  smActiveMax: 'float8[]',
+  tensorActiveMean: 'float8[]',
+  tensorActiveMax: 'float8[]',
+  dramActiveMean: 'float8[]',
+  dramActiveMax: 'float8[]',
+  encoderMean: 'float8[]',
+  decoderMean: 'float8[]',
+  memoryUsedMaxBytes: 'float8[]',
+  memoryTotalBytes: 'float8[]',
+  powerMeanWatts: 'float8[]',
+  energyJoules: 'float8[]',
+  temperatureMaxCelsius: 'float8[]',
+  smClockMeanHertz: 'float8[]',
+  pcieTxBytesPerSecond: 'float8[]',
+  pcieRxBytesPerSecond: 'float8[]',
+  nvlinkTxBytesPerSecond: 'float8[]',
+  nvlinkRxBytesPerSecond: 'float8[]',
+};
+
 /**
  * Upserts minute rollups. A row replaces a stored one only if it saw at least as many samples,
  * so a replayed batch rewrites identical values and a restarted collector's partial minute
- * never overwrites a fuller one.
+ * never overwrites a fuller one. Rows travel as one array per column through unnest(): 26
+ * parameters instead of 26 per row, which keeps 10,000-row batches cheap to build and to plan.
  */
 export async function upsertRollups(
   db: Db,
   rows: readonly (RollupRow & { gpuId: number })[],
 ): Promise<number> {
-  const set = Object.fromEntries(rollupValueColumns.map((c) => [c, sql.raw(`excluded.${snake(c)}`)]));
-  let written = 0;
-  for (const part of chunks(rows)) {
-    await db
-      .insert(gpuRollups)
-      .values(
-        part.map((r) => {
-          const values: Record<string, unknown> = { gpuId: r.gpuId, bucket: new Date(r.bucketMs) };
-          for (const c of rollupValueColumns) values[c] = r[c];
-          return values as typeof gpuRollups.$inferInsert;
-        }),
-      )
-      .onConflictDoUpdate({
-        target: [gpuRollups.gpuId, gpuRollups.bucket],
-        set,
-        setWhere: sql`excluded.sample_count >= ${gpuRollups.sampleCount}`,
-      });
-    written += part.length;
+  const columns = ['gpuId', 'bucket', ...rollupValueColumns].map(snake).join(', ');
+  const updates = rollupValueColumns.map((c) => `${snake(c)} = excluded.${snake(c)}`).join(', ');
+  for (const part of chunks(rows, 5000)) {
+    const arrays = [
+      sql`${sql.param(part.map((r) => r.gpuId))}::int4[]`,
+      sql`${sql.param(part.map((r) => new Date(r.bucketMs).toISOString()))}::timestamptz[]`,
+      ...rollupValueColumns.map((c) => {
+        const values =
+          c === 'xidCodes' ? part.map((r) => `{${r.xidCodes.join(',')}}`) : part.map((r) => r[c]);
+        return sql`${sql.param(values)}::${sql.raw(columnArrayTypes[c])}`;
+      }),
+    ];
+    await db.execute(sql`insert into gpu_rollups (${sql.raw(columns)})
+      select gpu_id, bucket, ${sql.raw(rollupValueColumns.map((c) => (c === 'xidCodes' ? 'xid_codes::int4[]' : snake(c))).join(', '))}
+      from unnest(${sql.join(arrays, sql`, `)}) as t(${sql.raw(columns)})
+      on conflict (gpu_id, bucket) do update set ${sql.raw(updates)}
+      where excluded.sample_count >= gpu_rollups.sample_count`);
   }
-  return written;
+  return rows.length;
 }
 
 /** Recomputes the hourly level from minute rows for [from, to): idempotent, safe to repeat. */
@@ -216,25 +251,34 @@ export interface TargetStatus {
 }
 
 export async function upsertTargetStatuses(db: Db, statuses: TargetStatus[]): Promise<void> {
-  for (const part of chunks(statuses)) {
-    await db
-      .insert(collectorTargets)
-      .values(part)
-      .onConflictDoUpdate({
-        target: collectorTargets.url,
-        set: {
-          kind: sql`excluded.kind`,
-          node: sql`excluded.node`,
-          up: sql`excluded.up`,
-          lastAttemptAt: sql`excluded.last_attempt_at`,
-          lastSuccessAt: sql`coalesce(excluded.last_success_at, ${collectorTargets.lastSuccessAt})`,
-          lastError: sql`excluded.last_error`,
-          lastDurationSeconds: sql`excluded.last_duration_seconds`,
-          lastSampleCount: sql`excluded.last_sample_count`,
-          lastIssueCount: sql`excluded.last_issue_count`,
-          consecutiveFailures: sql`excluded.consecutive_failures`,
-        },
-      });
+  for (const part of chunks(statuses, 5000)) {
+    const col = <T>(type: string, pick: (s: TargetStatus) => T) =>
+      sql`${sql.param(part.map(pick))}::${sql.raw(type)}`;
+    const iso = (d: Date | null) => (d ? d.toISOString() : null);
+    await db.execute(sql`insert into collector_targets as c (kind, url, node, up, last_attempt_at, last_success_at,
+        last_error, last_duration_seconds, last_sample_count, last_issue_count, consecutive_failures)
+      select * from unnest(${sql.join(
+        [
+          col('text[]', (s) => s.kind),
+          col('text[]', (s) => s.url),
+          col('text[]', (s) => s.node),
+          col('bool[]', (s) => s.up),
+          col('timestamptz[]', (s) => iso(s.lastAttemptAt)),
+          col('timestamptz[]', (s) => iso(s.lastSuccessAt)),
+          col('text[]', (s) => s.lastError),
+          col('float8[]', (s) => s.lastDurationSeconds),
+          col('int4[]', (s) => s.lastSampleCount),
+          col('int4[]', (s) => s.lastIssueCount),
+          col('int4[]', (s) => s.consecutiveFailures),
+        ],
+        sql`, `,
+      )})
+      on conflict (url) do update set kind = excluded.kind, node = excluded.node, up = excluded.up,
+        last_attempt_at = excluded.last_attempt_at,
+        last_success_at = coalesce(excluded.last_success_at, c.last_success_at),
+        last_error = excluded.last_error, last_duration_seconds = excluded.last_duration_seconds,
+        last_sample_count = excluded.last_sample_count, last_issue_count = excluded.last_issue_count,
+        consecutive_failures = excluded.consecutive_failures`);
   }
 }
 

@@ -100,6 +100,8 @@ export interface AccumulatorOptions {
  */
 export class RollupAccumulator {
   private readonly gpus = new Map<string, GpuState>();
+  /** Label objects are interned by the parser, so most samples find their GPU without building a key. */
+  private readonly byLabels = new WeakMap<GpuLabels, GpuState>();
   private readonly maxBufferedMinutes: number;
   droppedBuckets = 0;
   blankValues = 0;
@@ -196,6 +198,8 @@ export class RollupAccumulator {
   }
 
   private stateFor(node: string, gpu: GpuLabels): GpuState {
+    const known = this.byLabels.get(gpu);
+    if (known && known.node === node && this.gpus.get(known.key) === known) return known;
     const key = gpuKey(node, gpu);
     let state = this.gpus.get(key);
     if (!state) {
@@ -213,6 +217,7 @@ export class RollupAccumulator {
       // labels changed (a pod came or went): keep the newest description
       state.gpu = gpu;
     }
+    this.byLabels.set(gpu, state);
     return state;
   }
 
