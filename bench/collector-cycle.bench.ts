@@ -12,8 +12,8 @@ import { readGpuLabels } from '../collector/dcgm/normalize.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../collector/dcgm/run-dcgm-scrape-tick.js';
 import { createCollectorMetrics } from '../collector/metrics.js';
 import { RollupAccumulator } from '../collector/rollup/accumulate.js';
-import { mapWithConcurrency } from '../core/concurrency.js';
 import { createManualClock } from '../core/clock.js';
+import { mapWithConcurrency } from '../core/concurrency.js';
 import { openDb } from '../core/db.js';
 import { createSilentLogger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
@@ -31,9 +31,13 @@ const parsePrometheusTextFormat = require('parse-prometheus-text-format') as (te
 
 async function startSimProcess() {
   const loader = pathToFileURL(require.resolve('tsx/esm')).href;
-  const child = spawn(process.execPath, ['--import', loader, join(import.meta.dirname, 'sim-process.ts'), String(nodeCount)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', loader, join(import.meta.dirname, 'sim-process.ts'), String(nodeCount)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const line = await new Promise<string>((resolve) => {
     let buffer = '';
     child.stdout.on('data', (d) => {
@@ -45,7 +49,8 @@ async function startSimProcess() {
   return { targets, stop: () => child.kill('SIGTERM') };
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
 async function naiveCycle(targets: { node: string; url: string }[], acc: RollupAccumulator, nowMs: number) {
@@ -68,9 +73,21 @@ const db = await openDb({ url: await pgServer.createDatabase('bench_collector'),
 await db.migrate();
 const registry = createRegistry({ defaultMetrics: false });
 const clock = createManualClock(Date.UTC(2026, 10, 22, 0, 0, 0));
-const deps = { db: db.db, clock, log: createSilentLogger(), tracer: getTracer(), metrics: createCollectorMetrics(registry) };
+const deps = {
+  db: db.db,
+  clock,
+  log: createSilentLogger(),
+  tracer: getTracer(),
+  metrics: createCollectorMetrics(registry),
+};
 const state = new DcgmCollectorState();
-const settings = { cluster: 'bench', targets: sim.targets, timeoutSeconds: 10, maxBodyBytes: 16 << 20, concurrency: 64 };
+const settings = {
+  cluster: 'bench',
+  targets: sim.targets,
+  timeoutSeconds: 10,
+  maxBodyBytes: 16 << 20,
+  concurrency: 64,
+};
 
 const walls: number[] = [];
 const rss: number[] = [];
@@ -84,7 +101,8 @@ for (let i = 0; i < cycles; i++) {
   rss.push(process.memoryUsage().rss);
   samples = summary.samples;
   rows += summary.rollupRows;
-  if (summary.targetsUp !== sim.targets.length || summary.writeError) throw new Error(`cycle ${i}: ${JSON.stringify(summary)}`);
+  if (summary.targetsUp !== sim.targets.length || summary.writeError)
+    throw new Error(`cycle ${i}: ${JSON.stringify(summary)}`);
 }
 
 const naiveWalls: number[] = [];

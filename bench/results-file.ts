@@ -11,6 +11,9 @@ export function writeResultsSection(name: string, body: string): void {
   let text = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmark results\n';
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  text = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  text =
+    i >= 0 && j > i
+      ? text.slice(0, i) + block + text.slice(j + end.length)
+      : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(path, text);
 }

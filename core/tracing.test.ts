@@ -7,39 +7,12 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
-import { createManualClock } from './clock.js';
-import type { Db } from './db.js';
-import { createSilentLogger } from './log.js';
-import { createRegistry, withSpan } from './telemetry.js';
+import { withSpan } from './telemetry.js';
 import { startTracing } from './tracing.js';
 
 describe('tracing', () => {
   afterEach(() => {
     trace.disable();
-  });
-
-  it('wraps each HTTP request in a span with its route and status', async () => {
-    const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-    const app = createApp({
-      // /healthz never reaches the database
-      db: {} as Db,
-      clock: createManualClock(0),
-      registry: createRegistry({ defaultMetrics: false }),
-      log: createSilentLogger(),
-      tracer: provider.getTracer('test'),
-      tokens: [],
-      isReady: async () => ({ ready: true }),
-    });
-    await app.request('/healthz');
-    const [span] = exporter.getFinishedSpans();
-    expect(span?.name).toBe('api.request');
-    expect(span?.attributes).toMatchObject({
-      'http.method': 'GET',
-      'http.route': '/healthz',
-      'http.status_code': 200,
-    });
   });
 
   it('records a failure on the span and rethrows', async () => {
