@@ -72,6 +72,11 @@ async function runServe(configPath: string | undefined, role: string): Promise<n
     throw new ConfigError(`--role must be all, collector or api, got ${role}`);
   }
   const config = loadConfig({ path: configPath });
+  if (role !== 'all' && !config.database.url) {
+    throw new ConfigError(
+      `--role ${role} runs beside other processes and needs database.url: embedded PGlite serves one process`,
+    );
+  }
   const log = createLogger({ level: config.log.level });
   const { startService } = await import('./start-service.js');
   const service = await startService({ config, log, role });

@@ -60,6 +60,12 @@ describe('gpuscope CLI', () => {
     expect(run.stderr).toMatch(/collectors\.dcgm\.concurrency: /);
   });
 
+  it('refuses a split role on the single-process embedded database', async () => {
+    const run = await runCli(['serve', '--role', 'api']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--role api .* needs database\.url/);
+  });
+
   it('prints usage and exits 2 for an unknown command', async () => {
     const run = await runCli(['frobnicate']);
     expect(run.code).toBe(2);
