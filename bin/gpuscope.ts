@@ -153,6 +153,12 @@ main(process.argv.slice(2)).then(
       console.error(`gpuscope: ${error.message}`);
       process.exit(2);
     }
+    if (error instanceof Error && 'summary' in error) {
+      // a backfill that stopped part-way: say how far it got, without a stack
+      console.error(`gpuscope: ${error.message}`);
+      console.error(JSON.stringify(error.summary, null, 2));
+      process.exit(1);
+    }
     console.error(error);
     process.exit(1);
   },

@@ -26,16 +26,16 @@ describe('resolveNodeName', () => {
     return resolveNodeName(frozen, readGpuLabels(frozen)!);
   };
 
-  it('prefers the exporter Hostname (or hostname) label', () => {
-    expect(nodeOf({ Hostname: 'node-a', node: 'other', instance: '10.0.0.9:9400' })).toBe('node-a');
-    expect(nodeOf({ hostname: 'node-b', node: 'other' })).toBe('node-b');
+  it('prefers the node label from service discovery over the exporter Hostname, which may be its pod name', () => {
+    expect(nodeOf({ Hostname: 'dcgm-exporter-x7k2p', node: 'gpu-node-7', instance: '10.0.0.9:9400' })).toBe(
+      'gpu-node-7',
+    );
+    expect(nodeOf({ hostname: 'node-b', kubernetes_node: 'gpu-node-8' })).toBe('gpu-node-8');
   });
 
-  it('falls back to node, then kubernetes_node, then the host of instance', () => {
-    expect(nodeOf({ node: 'k8s-node-1', kubernetes_node: 'x', instance: '10.0.0.9:9400' })).toBe(
-      'k8s-node-1',
-    );
-    expect(nodeOf({ kubernetes_node: 'k8s-node-2', instance: '10.0.0.9:9400' })).toBe('k8s-node-2');
+  it('falls back to the Hostname (or hostname) label, then the host of instance', () => {
+    expect(nodeOf({ Hostname: 'node-a', instance: '10.0.0.9:9400' })).toBe('node-a');
+    expect(nodeOf({ hostname: 'node-b' })).toBe('node-b');
     expect(nodeOf({ instance: '10.0.0.9:9400' })).toBe('10.0.0.9');
   });
 

@@ -48,14 +48,15 @@ export function hostOfInstance(instance: string | undefined): string | undefined
 }
 
 /**
- * The node of a series: the exporter's Hostname/hostname label, else a `node` or `kubernetes_node`
- * label (service discovery relabelling), else the host of `instance`.
+ * The node of a series: a `node` or `kubernetes_node` label (service-discovery relabelling, i.e. target
+ * metadata) first, since dcgm-exporter's Hostname is its own pod name in many Kubernetes deployments;
+ * else the exporter's Hostname/hostname label; else the host of `instance`.
  */
 export function resolveNodeName(labels: Labels, gpu: GpuLabels): string | undefined {
   return (
-    gpu.hostname ??
     nonEmpty(labels['node']) ??
     nonEmpty(labels['kubernetes_node']) ??
+    gpu.hostname ??
     hostOfInstance(labels['instance'])
   );
 }

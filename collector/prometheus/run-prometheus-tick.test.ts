@@ -233,6 +233,21 @@ describe('runPrometheusTick', () => {
     expect(await readRollups(handle)).toEqual(await readRollups(other));
   });
 
+  it('catches up a long gap a few chunks per tick, with the same rows as a backfill', async () => {
+    const m0 = window.fromMs;
+    const { deps } = depsFor(handle, m0 + 3 * minute + 40_000);
+    const collector = createPrometheusCollector(
+      deps,
+      settingsFor({ intervalSeconds: 90, maxChunkSeconds: 60, maxChunksPerTick: 2 }),
+    );
+    const first = await collector.runTick();
+    expect(first).toMatchObject({ chunks: 2, cursorMs: m0 + 2 * minute });
+    const second = await collector.runTick();
+    expect(second).toMatchObject({ fromMs: m0 + 2 * minute, chunks: 1, cursorMs: m0 + 3 * minute });
+    await runBackfill(depsFor(other, m0 + 10 * minute).deps, settingsFor(), m0, m0 + 3 * minute);
+    expect(await readRollups(handle)).toEqual(await readRollups(other));
+  });
+
   it('adds the selector to every query', async () => {
     const { deps } = depsFor(handle, window.fromMs + 2 * minute + 40_000);
     await createPrometheusCollector(deps, settingsFor({ selector: 'cluster="a"' })).runTick();

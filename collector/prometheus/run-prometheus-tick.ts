@@ -68,7 +68,7 @@ export interface PrometheusTickSummary {
 }
 
 /**
- * The accumulator closes a minute by its own clock, which for a TSDB source must be the data's: the
+ * The accumulator closes a minute by its own clock, which for a TSDB source must be the data's: a
  * flush runs "at" the end of what was ingested plus the accumulator's 5-s grace, so complete
  * minutes are written and released, and a minute a failed chunk left half-filled stays open.
  */
@@ -115,8 +115,9 @@ export function describeFailure(progress: RangeProgress): string | undefined {
 
 /**
  * One live-mode run: queries the whole minutes from the cursor up to `now - lagSeconds`, feeds
- * them into the accumulator and writes the rollups. A failed query leaves the cursor at the start
- * of its chunk, so the next tick asks again; nothing is counted twice.
+ * them into the accumulator and writes the rollups after each chunk (a catch-up after an outage
+ * never holds hours of buckets in memory). A failed query, or a failed write, leaves the cursor at
+ * the start of that chunk, so the next tick asks again; nothing is counted twice.
  */
 export async function runPrometheusTick(
   deps: PrometheusSourceDeps,
@@ -134,8 +135,18 @@ export async function runPrometheusTick(
       stepMs: context.stepMs,
       maxChunkMs: (prom.maxChunkSeconds ?? defaultMaxChunkSeconds) * 1000,
     }).slice(0, prom.maxChunksPerTick ?? defaultMaxChunksPerTick);
+    const written = { rows: 0, error: undefined as string | undefined };
+    const flushAt = async (horizonMs: number, statuses: TargetStatus[]) => {
+      const clock: Clock = { now: () => horizonMs + closeGraceMs };
+      const result = await writeCollected({ ...deps, clock }, state, settings.cluster, statuses);
+      written.rows += result.rows;
+      written.error ??= result.error;
+      return result.error === undefined;
+    };
     const started = performance.now();
-    const progress = await collectChunks(context, chunks, createRangeProgress());
+    const progress = await collectChunks(context, chunks, createRangeProgress(), (chunk) =>
+      flushAt(chunk.toMs, []),
+    );
     if (progress.completedUntilMs !== undefined) state.cursorMs = progress.completedUntilMs;
     if (chunks.length > 0)
       recordHealth(deps, state, prom.url, progress, attemptAt, performance.now() - started);
@@ -145,13 +156,8 @@ export async function runPrometheusTick(
         'prometheus answered with warnings',
       );
     }
-    const flushClock: Clock = { now: () => (state.cursorMs ?? fromMs) + closeGraceMs };
-    const written = await writeCollected(
-      { ...deps, clock: flushClock },
-      state,
-      settings.cluster,
-      state.health ? [state.health] : [],
-    );
+    // What a failed chunk brought stays open (after the cursor) and is completed by the retry.
+    await flushAt(state.cursorMs ?? fromMs, state.health ? [state.health] : []);
     return {
       fromMs,
       toMs,
