@@ -7,10 +7,10 @@ import {
   getGpuSeries,
   type ListGpusParams,
   listGpusWithLatest,
-  type SeriesPoint,
+  type RollupValuesRow,
 } from './read-queries.js';
 
-type RollupFields = Omit<SeriesPoint, 'gpu_id' | 't'> & { activity_source?: string | null };
+type RollupFields = RollupValuesRow & { activity_source?: string | null };
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 

@@ -2,7 +2,32 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../core/db.js';
 import { queryRows } from '../core/db.js';
 
-export interface GpuListRow {
+/** The rollup columns as SQL returns them (snake_case; bigint bitmask may arrive as a string). */
+export interface RollupValuesRow {
+  sample_count: number;
+  activity_mean: number | null;
+  activity_max: number | null;
+  sm_active_mean: number | null;
+  tensor_active_mean: number | null;
+  dram_active_mean: number | null;
+  memory_used_max_bytes: number | null;
+  memory_total_bytes: number | null;
+  power_mean_watts: number | null;
+  energy_joules: number | null;
+  temperature_max_celsius: number | null;
+  sm_clock_mean_hertz: number | null;
+  xid_codes: number[];
+  clock_event_reasons: string | number;
+  pcie_tx_bytes_per_second: number | null;
+  pcie_rx_bytes_per_second: number | null;
+  nvlink_tx_bytes_per_second: number | null;
+  nvlink_rx_bytes_per_second: number | null;
+}
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+/** A GPU with its newest minute; the rollup columns are all null for a GPU with no rollup yet. */
+export interface GpuListRow extends Nullable<RollupValuesRow> {
   id: number;
   uuid: string;
   gpu_instance_id: number | null;
@@ -16,25 +41,7 @@ export interface GpuListRow {
   owner_labels: Record<string, string>;
   last_seen_at: string;
   bucket: string | null;
-  sample_count: number | null;
   activity_source: string | null;
-  activity_mean: number | null;
-  activity_max: number | null;
-  sm_active_mean: number | null;
-  tensor_active_mean: number | null;
-  dram_active_mean: number | null;
-  memory_used_max_bytes: number | null;
-  memory_total_bytes: number | null;
-  power_mean_watts: number | null;
-  energy_joules: number | null;
-  temperature_max_celsius: number | null;
-  sm_clock_mean_hertz: number | null;
-  xid_codes: number[] | null;
-  clock_event_reasons: string | number | null;
-  pcie_tx_bytes_per_second: number | null;
-  pcie_rx_bytes_per_second: number | null;
-  nvlink_tx_bytes_per_second: number | null;
-  nvlink_rx_bytes_per_second: number | null;
 }
 
 export interface ListGpusParams {
@@ -78,27 +85,9 @@ export const xidUnion = sql.raw(
     `string_agg(nullif(array_to_string(xid_codes, ','), ''), ','), ',')) v)`,
 );
 
-export interface SeriesPoint {
+export interface SeriesPoint extends RollupValuesRow {
   gpu_id: number;
   t: string;
-  sample_count: number;
-  activity_mean: number | null;
-  activity_max: number | null;
-  sm_active_mean: number | null;
-  tensor_active_mean: number | null;
-  dram_active_mean: number | null;
-  memory_used_max_bytes: number | null;
-  memory_total_bytes: number | null;
-  power_mean_watts: number | null;
-  energy_joules: number | null;
-  temperature_max_celsius: number | null;
-  sm_clock_mean_hertz: number | null;
-  xid_codes: number[];
-  clock_event_reasons: string | number;
-  pcie_tx_bytes_per_second: number | null;
-  pcie_rx_bytes_per_second: number | null;
-  nvlink_tx_bytes_per_second: number | null;
-  nvlink_rx_bytes_per_second: number | null;
 }
 
 /**

@@ -65,7 +65,8 @@ export class LabelInterner {
   }
 
   private push(block: LabelBlock): LabelBlock {
-    this.current.push(block);
+    const { current } = this;
+    current[current.length] = block; // not push(): see parse-sample.ts
     return block;
   }
 
