@@ -6,7 +6,7 @@ export type { Tracer };
 export function createRegistry(options: { defaultMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   if (options.defaultMetrics ?? true)
-    collectDefaultMetrics({ register: registry, prefix: 'gpuscope_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'gpuscope_' });
   return registry;
 }
 
