@@ -25,14 +25,17 @@ export function createLabelCache(maxEntries: number = DEFAULT_MAX_ENTRIES): Labe
 const canonicalKeys = new WeakMap<Labels, string>();
 
 /**
- * A key equal for equal label sets whatever their order: the sorted `name="escaped value"` pairs. The parser
- * records it when it creates a label set, from the raw text; other objects get it computed here once.
+ * A key equal for equal label sets whatever their order: the sorted names joined by ',', then each value as
+ * written between its quotes (escapes have one spelling each), all joined by '"', which no raw value holds
+ * unescaped. Memoised per label set; the parser records the key of sets it puts in a shared cache.
  */
 export function getCanonicalLabelKey(labels: Labels): string {
   let key = canonicalKeys.get(labels);
   if (key === undefined) {
-    const pairs = Object.entries(labels).map(([name, value]) => `${name}="${escapeLabelValue(value)}"`);
-    key = pairs.sort().join(',');
+    const names = Object.keys(labels).sort();
+    const parts = [names.join(',')];
+    for (const name of names) parts.push(escapeLabelValue(labels[name] ?? ''));
+    key = parts.join('"');
     canonicalKeys.set(labels, key);
   }
   return key;

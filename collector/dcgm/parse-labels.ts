@@ -9,12 +9,14 @@ import {
   RBRACE,
   skipBlanks,
 } from './parse-chars.js';
-import { rememberCanonicalLabelKey } from './parse-label-cache.js';
+import { buildCanonicalKey, getLastShape, isNameAt, type LabelShape, useShape } from './parse-label-shape.js';
 import type { Labels } from './parse-types.js';
 
 export const EMPTY_LABELS: Labels = Object.freeze({});
 
-export type LabelBlockResult = { ok: true; labels: Labels; end: number } | { ok: false; reason: string };
+export type LabelBlockResult =
+  | { ok: true; labels: Labels; canonicalKey: string; end: number }
+  | { ok: false; reason: string };
 
 interface LabelValue {
   value: string;
@@ -28,58 +30,46 @@ interface LabelValue {
  * `end` is the index just past the closing brace. The slow path: callers look the block up in a cache first.
  */
 export function parseLabelBlock(text: string, open: number, stop: number): LabelBlockResult {
-  const labels: Record<string, string> = {};
+  const expected = getLastShape().names;
   const names: string[] = [];
-  const pairs: string[] = [];
+  const values: string[] = [];
+  const rawValues: string[] = [];
+  let matchedLast = true;
   let i = skipBlanks(text, open + 1, stop);
   while (i < stop && text.charCodeAt(i) !== RBRACE) {
-    const nameEnd = scanLabelName(text, i, stop);
+    const known: string = (matchedLast && expected[names.length]) || '';
+    matchedLast = known !== '' && isNameAt(text, i, known);
+    const nameEnd = matchedLast ? i + known.length : scanLabelName(text, i, stop);
     if (nameEnd === i) return fail(`invalid label name starting ${quoteSnippet(text, i, stop)}`);
-    const name = text.slice(i, nameEnd);
+    const name = matchedLast ? known : text.slice(i, nameEnd);
     i = skipBlanks(text, nameEnd, stop);
     if (i >= stop || text.charCodeAt(i) !== EQUALS) return fail(`label "${name}" has no "=" after its name`);
     i = skipBlanks(text, i + 1, stop);
     if (i >= stop || text.charCodeAt(i) !== QUOTE) return fail(`label "${name}" value is not quoted`);
     const value = readQuotedValue(text, i + 1, stop);
     if (typeof value === 'string') return fail(value);
-    if (Object.hasOwn(labels, name)) return fail(`label "${name}" appears twice`);
-    setLabel(labels, name, value.value);
     names.push(name);
-    // Escapes have one spelling each, so the raw text between the quotes identifies the value.
-    pairs.push(`${name}="${value.raw}"`);
+    values.push(value.value);
+    rawValues.push(value.raw);
     i = skipBlanks(text, value.end, stop);
     if (i < stop && text.charCodeAt(i) === COMMA) i = skipBlanks(text, i + 1, stop);
     else if (i < stop && text.charCodeAt(i) !== RBRACE)
       return fail('expected "," or "}" after a label value');
   }
   if (i >= stop) return fail('label block has no closing "}"');
-  if (pairs.length === 0) return { ok: true, labels: EMPTY_LABELS, end: i + 1 };
-  const frozen = Object.freeze(labels);
-  rememberCanonicalLabelKey(frozen, buildCanonicalKey(names, pairs));
-  return { ok: true, labels: frozen, end: i + 1 };
+  if (names.length === 0) return { ok: true, labels: EMPTY_LABELS, canonicalKey: '', end: i + 1 };
+  const shape = useShape(names, matchedLast);
+  if (typeof shape === 'string') return fail(shape);
+  const canonicalKey = buildCanonicalKey(shape, rawValues);
+  return { ok: true, labels: createLabels(shape, values), canonicalKey, end: i + 1 };
 }
 
-// Label blocks from one exporter list their names in one order, so the sort order is worked out once per order.
-let lastNames: string[] = [];
-let lastOrder: number[] = [];
-
-function buildCanonicalKey(names: string[], pairs: string[]): string {
-  if (!isSameNames(names, lastNames)) {
-    lastOrder = names.map((_, index) => index).sort((a, b) => compareStrings(names[a], names[b]));
-    lastNames = names.map(copyString);
-  }
-  const sorted = lastOrder.map((index) => pairs[index]);
-  return copyString(sorted.join(','));
-}
-
-function isSameNames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-function compareStrings(a: string | undefined, b: string | undefined): number {
-  return (a ?? '') < (b ?? '') ? -1 : 1;
+function createLabels(shape: LabelShape, values: string[]): Labels {
+  const labels: Record<string, string> = {};
+  shape.names.forEach((name, k) => {
+    setLabel(labels, name, values[k] ?? '');
+  });
+  return Object.freeze(labels);
 }
 
 function setLabel(labels: Record<string, string>, name: string, value: string): void {

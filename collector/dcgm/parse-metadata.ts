@@ -53,14 +53,15 @@ export function parseCommentLine(
 
   const nameStart = skipBlanks(text, wordEnd, stop);
   const nameEnd = scanMetricName(text, nameStart, stop);
-  if (nameEnd === nameStart) return report(`${keyword} line has no metric name`);
-  if (nameEnd < stop && !isBlank(text.charCodeAt(nameEnd)))
+  if (nameStart >= stop) return report(`${keyword} line has no metric name`);
+  if (nameEnd === nameStart || (nameEnd < stop && !isBlank(text.charCodeAt(nameEnd)))) {
     return report(`invalid metric name in ${keyword} line`);
+  }
   const name = copyString(text.slice(nameStart, nameEnd));
-  const family = getFamily(ctx.families, name);
   const restStart = skipBlanks(text, nameEnd, stop);
 
   if (isHelp) {
+    const family = getFamily(ctx.families, name);
     if (family.help !== undefined) return report(`second # HELP line for "${name}"`);
     family.help = unescapeHelp(text.slice(restStart, stop));
     return name;
@@ -69,6 +70,7 @@ export function parseCommentLine(
   const type = text.slice(restStart, typeEnd).toLowerCase();
   if (!metricTypes.has(type)) return report(`unknown metric type ${JSON.stringify(type)}`);
   if (skipBlanks(text, typeEnd, stop) < stop) return report('unexpected text after metric type');
+  const family = getFamily(ctx.families, name);
   if (family.type !== undefined) return report(`second # TYPE line for "${name}"`);
   family.type = type as MetricType;
   return name;

@@ -1,4 +1,4 @@
-import { copyString, findBlank, isBlank, LBRACE, RBRACE, skipBlanks } from './parse-chars.js';
+import { copyString, findBlank, isBlank, LBRACE, skipBlanks } from './parse-chars.js';
 import type { IssueSink } from './parse-issues.js';
 import type { LabelBlock, LabelInterner } from './parse-label-interner.js';
 import { parseLabelBlock } from './parse-labels.js';
@@ -20,6 +20,8 @@ export interface SampleContext {
   /** The metric name of the previous sample line, and its entry in `seen`. */
   seriesName: string;
   seriesLines: number[];
+  /** Cache for findBrace. */
+  nextBrace: number;
 }
 
 /** Parses the sample line text[start, stop) (no leading blanks, no line break) into ctx.samples or an issue. */
@@ -31,19 +33,12 @@ export function parseSampleLine(ctx: SampleContext, start: number, stop: number,
 /** Appends the sample to ctx.samples, or returns why the line is not one. */
 function readSample(ctx: SampleContext, start: number, stop: number, line: number): string | undefined {
   const { text } = ctx;
-
-  const last = ctx.lastName;
-  let i = start + last.length;
-  let name = last;
-  if (!(last !== '' && text.slice(start, i) === last && (i === stop || isNameEnd(text.charCodeAt(i))))) {
-    i = scanMetricName(text, start, stop);
-    if (i === start || (i < stop && !isNameEnd(text.charCodeAt(i)))) return 'invalid metric name';
-    name = copyString(text.slice(start, i));
-    ctx.lastName = name;
-  }
+  const nameEnd = readMetricName(ctx, start, stop);
+  if (nameEnd < 0) return 'invalid metric name';
+  const name = ctx.lastName;
   if (name !== ctx.seriesName) startSeries(ctx, name);
 
-  i = skipBlanks(text, i, stop);
+  let i = skipBlanks(text, nameEnd, stop);
   let block: LabelBlock;
   if (i < stop && text.charCodeAt(i) === LBRACE) {
     const found = readLabels(ctx, i, stop);
@@ -80,6 +75,24 @@ function readSample(ctx: SampleContext, start: number, stop: number, line: numbe
   return undefined;
 }
 
+/** Leaves the line's metric name in ctx.lastName and returns where it ends, or -1 when it is invalid. */
+function readMetricName(ctx: SampleContext, start: number, stop: number): number {
+  const { text, lastName } = ctx;
+  const end = start + lastName.length;
+  // One native comparison; the previous line almost always has the same name.
+  if (
+    lastName !== '' &&
+    text.slice(start, end) === lastName &&
+    (end === stop || isNameEnd(text.charCodeAt(end)))
+  ) {
+    return end;
+  }
+  const scanned = scanMetricName(text, start, stop);
+  if (scanned === start || (scanned < stop && !isNameEnd(text.charCodeAt(scanned)))) return -1;
+  ctx.lastName = copyString(text.slice(start, scanned));
+  return scanned;
+}
+
 function isNameEnd(code: number): boolean {
   return code === LBRACE || isBlank(code);
 }
@@ -87,17 +100,30 @@ function isNameEnd(code: number): boolean {
 /** The label block opening at text[open]: its text runs to open + key.length. A string is why it is invalid. */
 function readLabels(ctx: SampleContext, open: number, stop: number): LabelBlock | string {
   const { text } = ctx;
-  let close = stop - 1;
-  while (close > open && text.charCodeAt(close) !== RBRACE) close--;
-  const key = close > open ? text.slice(open, close + 1) : '';
+  const close = findBrace(ctx, open);
+  const key = close < stop ? text.slice(open, close + 1) : '';
   if (key !== '') {
-    // A known key closed at its last brace when it was first parsed, so identical text here closes there too.
+    // Any candidate brace will do: a known key closed at its last brace when it was first parsed, so
+    // identical text here closes there too. A `}` inside a value only costs a miss.
     const known = ctx.labels.find(key);
     if (known !== undefined) return known;
   }
   const parsed = parseLabelBlock(text, open, stop);
   if (!parsed.ok) return parsed.reason;
-  return ctx.labels.remember(parsed.end === close + 1 ? key : text.slice(open, parsed.end), parsed.labels);
+  const parsedKey = parsed.end === close + 1 ? key : text.slice(open, parsed.end);
+  return ctx.labels.remember(parsedKey, parsed.labels, parsed.canonicalKey);
+}
+
+/**
+ * The first `}` at or after `from`, or the text length when there is none. Positions only grow during a
+ * parse, so the last answer is reused while it lies ahead: text without braces is searched once, not per line.
+ */
+function findBrace(ctx: SampleContext, from: number): number {
+  if (ctx.nextBrace < from) {
+    const found = ctx.text.indexOf('}', from);
+    ctx.nextBrace = found < 0 ? ctx.text.length : found;
+  }
+  return ctx.nextBrace;
 }
 
 function startSeries(ctx: SampleContext, name: string): void {

@@ -40,6 +40,7 @@ export function parseExposition(text: string, options: ParseOptions = {}): Parse
     seen: new Map(),
     seriesName: '',
     seriesLines: [],
+    nextBrace: -1,
   };
 
   const lines = parseLines(ctx, comments);
