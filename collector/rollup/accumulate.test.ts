@@ -118,6 +118,17 @@ describe('RollupAccumulator', () => {
     expect(acc.takeDirty(now, { includeOpen: true })[0]?.powerMeanWatts).toBe(200);
   });
 
+  it('forgets a minute written while still open once it has closed', () => {
+    const acc = new RollupAccumulator();
+    observe(acc, gpu, 'DCGM_FI_DEV_POWER_USAGE', 100, t0);
+    const open = acc.takeDirty(t0 + 1000, { includeOpen: true });
+    acc.confirmWritten(open, t0 + 1000);
+    expect(acc.bufferedBuckets()).toBe(1);
+    const later = t0 + 2 * BUCKET_MS;
+    acc.confirmWritten(acc.takeDirty(later, { includeOpen: true }), later);
+    expect(acc.bufferedBuckets()).toBe(0);
+  });
+
   it('keeps unwritten buckets until the buffer limit, then drops and counts them', () => {
     const acc = new RollupAccumulator({ maxBufferedMinutes: 5 });
     for (let m = 0; m < 10; m++) observe(acc, gpu, 'DCGM_FI_DEV_POWER_USAGE', 100, t0 + m * BUCKET_MS);

@@ -154,16 +154,19 @@ export class RollupAccumulator {
     return rows;
   }
 
-  /** Marks rows as stored and forgets closed buckets nothing has changed since. */
+  /**
+   * Marks rows as stored, then forgets every closed bucket nothing has changed since it was stored,
+   * including those stored while still open (they never come back through takeDirty).
+   */
   confirmWritten(rows: readonly RollupRow[], nowMs: number, graceMs = 5_000): void {
-    const closedBefore = nowMs - graceMs - BUCKET_MS;
     for (const row of rows) {
-      const state = this.gpus.get(row.key);
-      const bucket = state?.buckets.get(row.bucketMs);
-      if (!state || !bucket) continue;
-      bucket.writtenVersion = Math.max(bucket.writtenVersion, row.version);
-      if (bucket.writtenVersion === bucket.version && row.bucketMs <= closedBefore) {
-        state.buckets.delete(row.bucketMs);
+      const bucket = this.gpus.get(row.key)?.buckets.get(row.bucketMs);
+      if (bucket) bucket.writtenVersion = Math.max(bucket.writtenVersion, row.version);
+    }
+    const closedBefore = nowMs - graceMs - BUCKET_MS;
+    for (const state of this.gpus.values()) {
+      for (const [bucketMs, bucket] of state.buckets) {
+        if (bucketMs <= closedBefore && bucket.writtenVersion === bucket.version) state.buckets.delete(bucketMs);
       }
     }
   }
