@@ -86,7 +86,7 @@ const settings = {
   targets: sim.targets,
   timeoutSeconds: 10,
   maxBodyBytes: 16 << 20,
-  concurrency: 64,
+  concurrency: Number(process.env['CONCURRENCY'] ?? 64),
 };
 
 const walls: number[] = [];
@@ -120,6 +120,7 @@ pgServer.destroy();
 const firstTen = rss.slice(0, 10);
 const lastTen = rss.slice(-10);
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const decades = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / 10) }, (_, i) => avg(xs.slice(i * 10, i * 10 + 10)));
 const median = pct(walls, 0.5);
 const naiveMedian = pct(naiveWalls, 0.5);
 const table = `| Measure | Value |
@@ -129,7 +130,9 @@ const table = `| Measure | Value |
 | cycle wall, median / p95 / max | ${median.toFixed(2)} s / ${pct(walls, 0.95).toFixed(2)} s / ${Math.max(...walls).toFixed(2)} s |
 | first cycle (cold: inserts nodes and GPUs) | ${walls[0]!.toFixed(2)} s |
 | rollup rows upserted per cycle (PostgreSQL) | ${Math.round(rows / cycles).toLocaleString('en')} |
-| RSS mean of cycles 1-10 / last 10 / max | ${mb(avg(firstTen))} MB / ${mb(avg(lastTen))} MB / ${mb(Math.max(...rss))} MB |
+| RSS mean of cycles 1-10 / last 10 | ${mb(avg(firstTen))} MB / ${mb(avg(lastTen))} MB |
+| RSS median / p95 / max over all cycles | ${mb(pct(rss, 0.5))} MB / ${mb(pct(rss, 0.95))} MB / ${mb(Math.max(...rss))} MB (cycle ${rss.indexOf(Math.max(...rss)) + 1}) |
+| RSS mean per block of 10 cycles | ${decades(rss).map(mb).join(', ')} MB |
 | baseline: fetch() + parse-prometheus-text-format, median of ${baselineCycles} | ${naiveMedian.toFixed(2)} s |
 | **speed vs baseline** | **${(naiveMedian / median).toFixed(1)}x** |`;
 
