@@ -120,7 +120,8 @@ pgServer.destroy();
 const firstTen = rss.slice(0, 10);
 const lastTen = rss.slice(-10);
 const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const decades = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / 10) }, (_, i) => avg(xs.slice(i * 10, i * 10 + 10)));
+const decades = (xs: number[]) =>
+  Array.from({ length: Math.ceil(xs.length / 10) }, (_, i) => avg(xs.slice(i * 10, i * 10 + 10)));
 const median = pct(walls, 0.5);
 const naiveMedian = pct(naiveWalls, 0.5);
 const table = `| Measure | Value |

@@ -166,7 +166,8 @@ export class RollupAccumulator {
     const closedBefore = nowMs - graceMs - BUCKET_MS;
     for (const state of this.gpus.values()) {
       for (const [bucketMs, bucket] of state.buckets) {
-        if (bucketMs <= closedBefore && bucket.writtenVersion === bucket.version) state.buckets.delete(bucketMs);
+        if (bucketMs <= closedBefore && bucket.writtenVersion === bucket.version)
+          state.buckets.delete(bucketMs);
       }
     }
   }
