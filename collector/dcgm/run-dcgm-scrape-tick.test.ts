@@ -161,22 +161,6 @@ describe('runDcgmScrapeTick', () => {
     expect(text).toMatch(/gpuscope_collector_targets_up\{source="dcgm"\} 2/);
   });
 
-  it('writes the still-open minute every other tick and a closed minute as soon as it closes', async () => {
-    const state = new DcgmCollectorState();
-    const s = settings(['ok']);
-    s.targets = [{ url: `${exporters.base}/ok/metrics`, node: 'cadence' }];
-    const rowsAt = async (offsetMs: number) => {
-      clock.set(t0 + 7_200_000 + offsetMs);
-      return (await runDcgmScrapeTick(deps(), state, s)).rollupRows;
-    };
-    expect(await rowsAt(1_000)).toBe(2);
-    expect(await rowsAt(16_000)).toBe(0);
-    expect(await rowsAt(31_000)).toBe(2);
-    expect(await rowsAt(46_000)).toBe(0);
-    // the first minute closes at 60 s + 5 s grace: it is written then, with the new open minute
-    expect(await rowsAt(66_000)).toBe(4);
-  });
-
   it('buffers rollups while the database fails and writes each exactly once when it returns', async () => {
     let failing = true;
     const flaky = new Proxy(handle.db, {

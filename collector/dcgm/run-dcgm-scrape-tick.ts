@@ -36,15 +36,7 @@ export class DcgmCollectorState {
   readonly ids = new EntityIdCache();
   readonly labelCaches = new Map<string, LabelCache>();
   readonly health = new Map<string, TargetStatus>();
-  /** When the still-filling minute was last written; see OPEN_MINUTE_WRITE_MS. */
-  lastOpenWriteMs = Number.NEGATIVE_INFINITY;
 }
-
-/**
- * The current minute is written every other 15-s tick, not every tick: the API stays at most ~30 s
- * behind while the database takes half the upserts. Closed minutes are always written when they close.
- */
-const OPEN_MINUTE_WRITE_MS = 30_000;
 
 export interface DcgmTickSummary {
   targets: number;
@@ -77,12 +69,7 @@ export async function runDcgmScrapeTick(
     deps.metrics.targets.set({ source: 'dcgm' }, summary.targets);
     deps.metrics.targetsUp.set({ source: 'dcgm' }, summary.targetsUp);
     deps.metrics.gpusSeen.set({ source: 'dcgm' }, summary.gpus);
-    const nowMs = deps.clock.now();
-    const includeOpen = nowMs - state.lastOpenWriteMs >= OPEN_MINUTE_WRITE_MS;
-    const written = await writeCollected(deps, state, settings.cluster, [...state.health.values()], {
-      includeOpen,
-    });
-    if (includeOpen && written.error === undefined) state.lastOpenWriteMs = nowMs;
+    const written = await writeCollected(deps, state, settings.cluster, [...state.health.values()]);
     summary.rollupRows = written.rows;
     summary.writeError = written.error;
     return summary;
@@ -180,12 +167,11 @@ export async function writeCollected(
   state: Pick<DcgmCollectorState, 'accumulator' | 'ids'>,
   cluster: string,
   statuses: TargetStatus[],
-  options: { includeOpen: boolean } = { includeOpen: true },
 ): Promise<{ rows: number; error: string | undefined }> {
   const nowMs = deps.clock.now();
   try {
     const result = await withSpan(deps.tracer, 'store.write_rollups', {}, () =>
-      flushRollups(deps.db, cluster, state.accumulator, state.ids, nowMs, options),
+      flushRollups(deps.db, cluster, state.accumulator, state.ids, nowMs, { includeOpen: true }),
     );
     deps.metrics.rowsWritten.inc({ table: 'gpu_rollups' }, result.rollupRows);
     if (statuses.length > 0) await upsertTargetStatuses(deps.db, statuses);
