@@ -52,7 +52,8 @@ describe.skipIf(!postgresAvailable())('a PostgreSQL outage during collection', (
     const settings: DcgmCollectorSettings = {
       cluster: 'test',
       targets: healthyTargets,
-      timeoutSeconds: 1,
+      // generous: a slow first render on a loaded CI machine must not read as a missing sample
+      timeoutSeconds: 10,
       maxBodyBytes: 16 * 1024 * 1024,
       concurrency: 8,
     };
