@@ -8,6 +8,7 @@ import {
   type ListGpusParams,
   listGpusWithLatest,
   type RollupValuesRow,
+  seriesTableFor,
 } from './read-queries.js';
 
 type RollupFields = RollupValuesRow & { activity_source?: string | null };
@@ -105,9 +106,7 @@ export async function getGpuSeriesView(db: Db, uuid: string, params: SeriesParam
     from: from.toISOString(),
     to: to.toISOString(),
     stepSeconds: params.step,
-    source: (params.step % 3600 === 0 ? 'gpu_rollups_hourly' : 'gpu_rollups') as
-      | 'gpu_rollups'
-      | 'gpu_rollups_hourly',
+    source: seriesTableFor(params.step),
     points: rows.map((r) => toRollupValues(r.t, r)),
   };
 }

@@ -90,6 +90,11 @@ export interface SeriesPoint extends RollupValuesRow {
   t: string;
 }
 
+/** Whole-hour steps read the hourly level; any other step re-buckets minute rows. */
+export function seriesTableFor(stepSeconds: number): 'gpu_rollups' | 'gpu_rollups_hourly' {
+  return stepSeconds % 3600 === 0 ? 'gpu_rollups_hourly' : 'gpu_rollups';
+}
+
 /**
  * Rollups of the given GPUs between from and to, re-bucketed to `stepSeconds`: means weighted by
  * sample count, maxima of maxima, energy summed. Steps of an hour or more read the hourly level.
@@ -102,7 +107,7 @@ export async function getGpuSeries(
   stepSeconds: number,
 ): Promise<SeriesPoint[]> {
   if (gpuIds.length === 0) return [];
-  const table = stepSeconds % 3600 === 0 ? 'gpu_rollups_hourly' : 'gpu_rollups';
+  const table = seriesTableFor(stepSeconds);
   const step = `${Math.round(stepSeconds)} seconds`;
   const w = (c: string) =>
     sql.raw(

@@ -127,11 +127,14 @@ interface Journal {
 }
 
 /** True when every migration in the journal shipped with this build is recorded as applied. */
+let shippedJournal: Journal | undefined;
+
 export async function hasAllMigrations(db: Db): Promise<boolean> {
-  const journal = JSON.parse(
+  // read once: /readyz is probed every few seconds and the shipped migrations never change at run time
+  shippedJournal ??= JSON.parse(
     readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8'),
   ) as Journal;
-  const latest = journal.entries.at(-1);
+  const latest = shippedJournal.entries.at(-1);
   if (!latest) return true;
   try {
     const rows = await queryRows<{ created_at: string }>(
