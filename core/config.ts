@@ -60,6 +60,60 @@ const PrometheusCollector = z
   })
   .strict();
 
+const SlurmCollector = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Command paths; a bare name is looked up on PATH. */
+    sacct: z.string().min(1).default('sacct'),
+    squeue: z.string().min(1).default('squeue'),
+    scontrol: z.string().min(1).default('scontrol'),
+    intervalSeconds: z.number().positive().max(3600).default(60),
+    timeoutSeconds: z.number().positive().max(600).default(30),
+    /** Slurm cluster name passed to sacct (`-M`); defaults to the top-level `cluster`. */
+    cluster: z.string().min(1).optional(),
+    /** jobcomp/filetxt log to follow incrementally (optional; sacct is the primary source). */
+    jobcompPath: z.string().min(1).optional(),
+    /** IANA time zone of the slurmctld host: jobcomp times are written in its local time. */
+    controllerTimeZone: z.string().min(1).default('UTC'),
+    /** How far back the first sacct query reaches when nothing is stored yet. */
+    lookbackHours: z
+      .number()
+      .positive()
+      .max(24 * 366)
+      .default(24),
+  })
+  .strict();
+
+const InfinibandCollector = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Read `<sysfsRoot>/class/infiniband/<dev>/ports/<n>/…` on this host (normally `/sys`). */
+    sysfsRoot: z.string().min(1).optional(),
+    /** Node name for the sysfs reading; defaults to this host's name. */
+    node: z.string().min(1).optional(),
+    /** node_exporter endpoints whose `node_infiniband_*` metrics are read. */
+    targets: z.array(DcgmTarget).default([]),
+    intervalSeconds: z.number().positive().max(3600).default(15),
+    timeoutSeconds: z.number().positive().max(300).default(10),
+    /** HCA ↔ GPU affinity: `{ "<node>": { "mlx5_0": [0, 1] } }`, else taken from `nvidia-smi topo -m`. */
+    gpuAffinity: z.record(z.string(), z.record(z.string(), z.array(z.number().int().min(0)))).default({}),
+  })
+  .strict();
+
+const KubernetesCollector = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Path of a kubeconfig file; absent → in-cluster service account. */
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    /** Pod label keys that name the owning team and project. */
+    teamLabel: z.string().min(1).default('team'),
+    projectLabel: z.string().min(1).default('project'),
+    /** Limit to these namespaces; empty = all namespaces. */
+    namespaces: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
@@ -90,7 +144,13 @@ export const Config = z
       .strict()
       .default({ tokens: [] }),
     collectors: z
-      .object({ dcgm: DcgmCollector.optional(), prometheus: PrometheusCollector.optional() })
+      .object({
+        dcgm: DcgmCollector.optional(),
+        prometheus: PrometheusCollector.optional(),
+        slurm: SlurmCollector.optional(),
+        infiniband: InfinibandCollector.optional(),
+        kubernetes: KubernetesCollector.optional(),
+      })
       .strict()
       .default({}),
     retention: z
@@ -110,6 +170,9 @@ export const Config = z
   .strict();
 export type Config = z.output<typeof Config>;
 export type ConfigInput = z.input<typeof Config>;
+export type SlurmCollectorConfig = z.output<typeof SlurmCollector>;
+export type InfinibandCollectorConfig = z.output<typeof InfinibandCollector>;
+export type KubernetesCollectorConfig = z.output<typeof KubernetesCollector>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
