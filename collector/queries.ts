@@ -121,7 +121,10 @@ const rollupValueColumns = [
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-type RollupColumn = (typeof rollupValueColumns)[number];
+/** Minute rows only: an hour can span several owners, so the hourly level has no owner. */
+const ownerColumns = ['ownerKind', 'ownerRef'] as const;
+
+type RollupColumn = (typeof rollupValueColumns)[number] | (typeof ownerColumns)[number];
 
 /** Postgres array type each rollup column travels as (one array per column, see upsertRollups). */
 const columnArrayTypes: Record<RollupColumn, string> = {
@@ -149,6 +152,8 @@ const columnArrayTypes: Record<RollupColumn, string> = {
   pcieRxBytesPerSecond: 'float8[]',
   nvlinkTxBytesPerSecond: 'float8[]',
   nvlinkRxBytesPerSecond: 'float8[]',
+  ownerKind: 'text[]',
+  ownerRef: 'text[]',
 };
 
 /**
@@ -161,20 +166,26 @@ export async function upsertRollups(
   db: Db,
   rows: readonly (RollupRow & { gpuId: number })[],
 ): Promise<number> {
-  const columns = ['gpuId', 'bucket', ...rollupValueColumns].map(snake).join(', ');
-  const updates = rollupValueColumns.map((c) => `${snake(c)} = excluded.${snake(c)}`).join(', ');
+  const valueColumns = [...rollupValueColumns, ...ownerColumns];
+  const columns = ['gpuId', 'bucket', ...valueColumns].map(snake).join(', ');
+  // a rewritten minute may have another owner: clear its attribution so the attribution tick looks again
+  const updates = [
+    ...valueColumns.map((c) => `${snake(c)} = excluded.${snake(c)}`),
+    'job_ref = null',
+    'attribution = null',
+  ].join(', ');
   for (const part of chunks(rows, 5000)) {
     const arrays = [
       sql`${sql.param(part.map((r) => r.gpuId))}::int4[]`,
       sql`${sql.param(part.map((r) => new Date(r.bucketMs).toISOString()))}::timestamptz[]`,
-      ...rollupValueColumns.map((c) => {
+      ...valueColumns.map((c) => {
         const values =
           c === 'xidCodes' ? part.map((r) => `{${r.xidCodes.join(',')}}`) : part.map((r) => r[c]);
         return sql`${sql.param(values)}::${sql.raw(columnArrayTypes[c])}`;
       }),
     ];
     await db.execute(sql`insert into gpu_rollups (${sql.raw(columns)})
-      select gpu_id, bucket, ${sql.raw(rollupValueColumns.map((c) => (c === 'xidCodes' ? 'xid_codes::int4[]' : snake(c))).join(', '))}
+      select gpu_id, bucket, ${sql.raw(valueColumns.map((c) => (c === 'xidCodes' ? 'xid_codes::int4[]' : snake(c))).join(', '))}
       from unnest(${sql.join(arrays, sql`, `)}) as t(${sql.raw(columns)})
       on conflict (gpu_id, bucket) do update set ${sql.raw(updates)}
       where excluded.sample_count >= gpu_rollups.sample_count`);

@@ -13,6 +13,7 @@ import {
   timestamp,
   unique,
 } from 'drizzle-orm/pg-core';
+import { jobs } from './jobs/schema.js';
 
 const tz = { withTimezone: true, mode: 'date' } as const;
 
@@ -88,12 +89,31 @@ const rollupColumns = () => ({
   nvlinkRxBytesPerSecond: doublePrecision(),
 });
 
-/** One row per GPU per minute, written as an idempotent upsert keyed by (gpu, bucket). */
-export const gpuRollups = pgTable('gpu_rollups', rollupColumns(), (t) => [
-  primaryKey({ columns: [t.gpuId, t.bucket] }),
-  // serves retention deletes and fleet-wide window scans
-  index('gpu_rollups_bucket_idx').on(t.bucket),
-]);
+/**
+ * One row per GPU per minute, written as an idempotent upsert keyed by (gpu, bucket). The owner columns are
+ * what the exporter's labels said during that minute; job_ref and attribution are filled in afterwards by
+ * the attribution tick (and cleared whenever the row is rewritten, so it is looked at again).
+ */
+export const gpuRollups = pgTable(
+  'gpu_rollups',
+  {
+    ...rollupColumns(),
+    /** 'slurm' (hpc_job label) or 'pod' (pod + namespace labels), null when the exporter named no owner. */
+    ownerKind: text(),
+    /** The Slurm job id, or `namespace/pod`. */
+    ownerRef: text(),
+    jobRef: integer().references(() => jobs.id, { onDelete: 'set null' }),
+    /** 'exporter_label' | 'scheduler' | 'unattributed'; null until the attribution tick has looked. */
+    attribution: text(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.gpuId, t.bucket] }),
+    // serves retention deletes and fleet-wide window scans
+    index('gpu_rollups_bucket_idx').on(t.bucket),
+    // serves per-job efficiency summaries
+    index('gpu_rollups_job_ref_idx').on(t.jobRef).where(sql`job_ref is not null`),
+  ],
+);
 
 /** The same shape per hour, derived from gpu_rollups, for long windows and long retention. */
 export const gpuRollupsHourly = pgTable('gpu_rollups_hourly', rollupColumns(), (t) => [
@@ -114,3 +134,51 @@ export const collectorTargets = pgTable('collector_targets', {
   lastIssueCount: integer(),
   consecutiveFailures: integer().notNull().default(0),
 });
+
+/** An InfiniBand port (device = HCA, port = port number) or an NVLink (device = GPU UUID, port = link, -1 = all). */
+export const links = pgTable(
+  'links',
+  {
+    id: serial().primaryKey(),
+    nodeId: integer()
+      .notNull()
+      .references(() => nodes.id, { onDelete: 'cascade' }),
+    linkType: text().$type<'infiniband' | 'nvlink'>().notNull(),
+    device: text().notNull(),
+    port: integer().notNull(),
+    rateBitsPerSecond: doublePrecision(),
+    state: text(),
+    physState: text(),
+    /** GPU indices this HCA serves (from config or `nvidia-smi topo -m`). */
+    gpuIndices: integer().array().notNull().default(sql`'{}'::integer[]`),
+    firstSeenAt: timestamp(tz).notNull().defaultNow(),
+    lastSeenAt: timestamp(tz).notNull().defaultNow(),
+  },
+  (t) => [unique('links_node_type_device_port_key').on(t.nodeId, t.linkType, t.device, t.port)],
+);
+
+/** One row per link per minute, an idempotent upsert keyed by (link, bucket) like gpu_rollups. */
+export const linkRollups = pgTable(
+  'link_rollups',
+  {
+    linkId: integer()
+      .notNull()
+      .references(() => links.id, { onDelete: 'cascade' }),
+    bucket: timestamp(tz).notNull(),
+    sampleCount: integer().notNull(),
+    txBytesPerSecondMean: doublePrecision(),
+    txBytesPerSecondMax: doublePrecision(),
+    rxBytesPerSecondMean: doublePrecision(),
+    rxBytesPerSecondMax: doublePrecision(),
+    utilizationMax: doublePrecision(),
+    /** port_xmit_wait ticks per second: time the port had data to send but no credits (congestion). */
+    xmitWaitPerSecond: doublePrecision(),
+    /** Error counter increases in the minute, by counter name. */
+    errorDeltas: jsonb().$type<Record<string, number>>().notNull().default({}),
+    errorsTotal: doublePrecision().notNull().default(0),
+    stateChanges: integer().notNull().default(0),
+    /** 'ok' | 'suspect' (e.g. NVLink reading 0 under a multi-GPU job) | 'saturated' | 'unknown'. */
+    status: text().notNull().default('ok'),
+  },
+  (t) => [primaryKey({ columns: [t.linkId, t.bucket] }), index('link_rollups_bucket_idx').on(t.bucket)],
+);

@@ -76,6 +76,11 @@ export interface JobRecord {
   /** Kubernetes owner chain (Pod → ReplicaSet → Deployment …); empty for Slurm. */
   owners: OwnerRef[];
   labels: Record<string, string>;
+  /**
+   * Kubernetes only: `namespace/pod` of every pod of the job, so a GPU-minute whose exporter labels name a
+   * pod finds its job. Absent for Slurm (the exporter's `hpc_job` label is the job id itself).
+   */
+  pods?: string[];
 }
 
 /** A problem with one input record or line: never thrown, always reported with where it was. */

@@ -40,6 +40,8 @@ interface BucketStats {
   energyDeltas: number;
   xidCodes: number[];
   clockEventReasons: bigint;
+  /** Owner labels of the newest sample in the minute (a pod can change mid-minute; the newest wins). */
+  owner: Record<string, string>;
   version: number;
   writtenVersion: number;
 }
@@ -85,6 +87,8 @@ export interface RollupRow {
   pcieRxBytesPerSecond: number | null;
   nvlinkTxBytesPerSecond: number | null;
   nvlinkRxBytesPerSecond: number | null;
+  ownerKind: 'slurm' | 'pod' | null;
+  ownerRef: string | null;
   /** Internal: the bucket version this row was taken at. */
   version: number;
 }
@@ -238,12 +242,14 @@ export class RollupAccumulator {
         energyDeltas: 0,
         xidCodes: [],
         clockEventReasons: 0n,
+        owner: state.gpu.owner,
         version: 0,
         writtenVersion: 0,
       };
       state.buckets.set(bucketMs, bucket);
     }
     bucket.version++;
+    bucket.owner = state.gpu.owner;
     if (!bucket.times.includes(tsMs)) bucket.times.push(tsMs);
     return bucket;
   }
@@ -311,6 +317,16 @@ function toRow(state: GpuState, bucketMs: number, b: BucketStats): RollupRow {
     pcieRxBytesPerSecond: mean(b, 'pcieRx'),
     nvlinkTxBytesPerSecond: mean(b, 'nvlinkTx'),
     nvlinkRxBytesPerSecond: mean(b, 'nvlinkRx'),
+    ...readOwnerRef(b.owner),
     version: b.version,
   };
+}
+
+/** A Slurm job id beats a pod: dcgm-exporter on a Slurm node sets hpc_job, and a pod label there is the exporter's own. */
+export function readOwnerRef(owner: Record<string, string>): Pick<RollupRow, 'ownerKind' | 'ownerRef'> {
+  const job = owner['hpc_job'];
+  if (job !== undefined) return { ownerKind: 'slurm', ownerRef: job };
+  const pod = owner['pod'];
+  if (pod !== undefined) return { ownerKind: 'pod', ownerRef: `${owner['namespace'] ?? ''}/${pod}` };
+  return { ownerKind: null, ownerRef: null };
 }

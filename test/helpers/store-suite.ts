@@ -12,6 +12,7 @@ import { getGpuSeries, listGpusWithLatest } from '../../collector/read-queries.j
 import { RollupAccumulator } from '../../collector/rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../../collector/rollup/write.js';
 import { type DbHandle, hasAllMigrations, queryRows } from '../../core/db.js';
+import { defineJobStoreTests } from './job-store-suite.js';
 
 const t0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const MiB = 1024 * 1024;
@@ -191,5 +192,7 @@ export function defineStoreSuite(backend: string, open: () => Promise<DbHandle>)
       const deleted = await deleteExpiredRollups(handle.db, new Date(t0 + 60_000), new Date(t0));
       expect(deleted).toEqual({ minute: 2, hourly: 0 });
     });
+
+    defineJobStoreTests(() => handle);
   });
 }

@@ -1,0 +1,204 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { lookupField } from '../../collector/dcgm/fields.js';
+import type { GpuLabels } from '../../collector/dcgm/normalize.js';
+import { attributeRollups, upsertJobs } from '../../collector/jobs/queries.js';
+import { findJobs, listJobGpus, listJobs } from '../../collector/jobs/read-queries.js';
+import type { JobRecord } from '../../collector/jobs/types.js';
+import { RollupAccumulator } from '../../collector/rollup/accumulate.js';
+import { EntityIdCache, flushRollups } from '../../collector/rollup/write.js';
+import { type DbHandle, queryRows } from '../../core/db.js';
+
+const t0 = Date.UTC(2026, 11, 1, 8, 0, 0);
+const minute = 60_000;
+
+export function makeJob(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    source: 'slurm',
+    cluster: 'jobs-test',
+    jobId: '4242',
+    name: 'train',
+    user: 'alice',
+    account: 'ml',
+    namespace: null,
+    partition: 'gpu',
+    team: 'vision',
+    project: null,
+    state: 'running',
+    rawState: 'RUNNING',
+    submittedAt: new Date(t0 - minute),
+    startedAt: new Date(t0),
+    endedAt: null,
+    gpusRequested: 2,
+    gpusAllocated: 2,
+    gpuType: 'h100',
+    nodes: ['jn-1'],
+    allocations: [
+      { node: 'jn-1', gpuIndex: 0, gpuUuid: null, migProfile: null },
+      { node: 'jn-1', gpuIndex: 1, gpuUuid: null, migProfile: null },
+    ],
+    schedulerGpuUsage: null,
+    owners: [],
+    labels: {},
+    ...overrides,
+  };
+}
+
+function gpu(index: number, owner: Record<string, string>): GpuLabels {
+  return {
+    uuid: `GPU-0000000${index}-aaaa-bbbb-cccc-dddddddddddd`,
+    gpuInstanceId: null,
+    gpuIndex: index,
+    device: `nvidia${index}`,
+    model: 'NVIDIA H100 80GB HBM3',
+    pciBusId: null,
+    migProfile: null,
+    hostname: 'jn-1',
+    driverVersion: null,
+    owner,
+  };
+}
+
+/** GPU 0 says hpc_job=4242, GPU 1 names no owner (scheduler must find it), GPU 2 a pod, GPU 3 nothing at all. */
+async function writeMinutes(handle: DbHandle, minutes: number, owners: Record<string, string>[]) {
+  const acc = new RollupAccumulator();
+  const active = lookupField('DCGM_FI_PROF_GR_ENGINE_ACTIVE')!;
+  for (let i = 0; i < minutes * 4; i++) {
+    for (const [index, owner] of owners.entries()) {
+      acc.observe('jn-1', gpu(index, owner), active, 0.5, t0 + i * 15_000);
+    }
+  }
+  await flushRollups(handle.db, 'jobs-test', acc, new EntityIdCache(), t0 + (minutes + 1) * minute, {
+    includeOpen: true,
+  });
+}
+
+async function attributionOf(handle: DbHandle) {
+  return queryRows<{ gpu_index: number; bucket: Date; attribution: string | null; job_id: string | null }>(
+    handle.db,
+    sql`select g.gpu_index, r.bucket, r.attribution, j.job_id from gpu_rollups r join gpus g on g.id = r.gpu_id
+      join nodes n on n.id = g.node_id left join jobs j on j.id = r.job_ref
+      where n.cluster = 'jobs-test' order by g.gpu_index, r.bucket`,
+  );
+}
+
+/** Jobs and attribution on a migrated store; runs inside defineStoreSuite on both backends. */
+export function defineJobStoreTests(getHandle: () => DbHandle) {
+  describe('jobs and attribution', () => {
+    const window = {
+      from: new Date(t0),
+      to: new Date(t0 + 10 * minute),
+      settledBefore: new Date(t0 + 10 * minute),
+    };
+    const owners: Record<string, string>[] = [
+      { hpc_job: '4242' },
+      {},
+      { pod: 'web-7d9f-x2', namespace: 'serving' },
+      {},
+    ];
+
+    it('upserts jobs by scheduler id and replaces their GPUs when a job is seen again', async () => {
+      const handle = getHandle();
+      const first = await upsertJobs(handle.db, [makeJob()], new Date(t0));
+      const again = await upsertJobs(
+        handle.db,
+        [makeJob({ state: 'completed', rawState: 'COMPLETED', endedAt: new Date(t0 + 3 * minute) })],
+        new Date(t0 + 5 * minute),
+      );
+      expect([...again.values()]).toEqual([...first.values()]);
+      const [job] = await findJobs(handle.db, '4242', 'slurm');
+      expect(job).toMatchObject({ state: 'completed', gpus_allocated: 2, nodes: ['jn-1'], team: 'vision' });
+      const allocated = await queryRows<{ n: number }>(
+        handle.db,
+        sql`select count(*)::int as n from job_gpus where job_ref = ${job!.id}`,
+      );
+      expect(allocated[0]?.n).toBe(2);
+    });
+
+    it('attributes minutes by exporter label, then scheduler allocation, and marks the rest unattributed', async () => {
+      const handle = getHandle();
+      await upsertJobs(
+        handle.db,
+        [
+          makeJob({
+            source: 'kubernetes',
+            jobId: 'serving/Deployment/web',
+            pods: ['serving/web-7d9f-x2'],
+            allocations: [],
+            nodes: ['jn-1'],
+            gpusAllocated: 1,
+          }),
+        ],
+        new Date(t0),
+      );
+      await writeMinutes(handle, 4, owners);
+      const counts = await attributeRollups(handle.db, window);
+      const rows = await attributionOf(handle);
+      const byGpu = (index: number) => rows.filter((r) => r.gpu_index === index);
+      expect(byGpu(0).every((r) => r.attribution === 'exporter_label' && r.job_id === '4242')).toBe(true);
+      // the job ended at t0+3min: its last minute on GPU 1 is no longer the scheduler's
+      expect(byGpu(1).map((r) => r.attribution)).toEqual([
+        'scheduler',
+        'scheduler',
+        'scheduler',
+        'unattributed',
+      ]);
+      expect(byGpu(2).every((r) => r.job_id === 'serving/Deployment/web')).toBe(true);
+      expect(byGpu(3).every((r) => r.attribution === 'unattributed')).toBe(true);
+      expect(counts).toEqual({ exporterLabel: 8, scheduler: 3, unattributed: 5 });
+    });
+
+    it('lets a job that arrives late claim minutes already marked unattributed', async () => {
+      const handle = getHandle();
+      await upsertJobs(
+        handle.db,
+        [
+          makeJob({
+            jobId: '5000',
+            allocations: [{ node: 'jn-1', gpuIndex: 3, gpuUuid: null, migProfile: null }],
+          }),
+        ],
+        new Date(t0 + 9 * minute),
+      );
+      const counts = await attributeRollups(handle.db, window);
+      expect(counts.scheduler).toBe(4);
+      const rows = await attributionOf(handle);
+      expect(rows.filter((r) => r.gpu_index === 3).every((r) => r.job_id === '5000')).toBe(true);
+    });
+
+    it('clears attribution when a minute is rewritten, so the next pass looks again', async () => {
+      const handle = getHandle();
+      await writeMinutes(handle, 4, owners);
+      const pending = await attributionOf(handle);
+      expect(pending.every((r) => r.attribution === null)).toBe(true);
+      await attributeRollups(handle.db, window);
+      const rows = await attributionOf(handle);
+      expect(rows.filter((r) => r.gpu_index === 0).every((r) => r.job_id === '4242')).toBe(true);
+    });
+
+    it('lists jobs in a window with efficiency from their attributed minutes', async () => {
+      const handle = getHandle();
+      const jobs = await listJobs(handle.db, {
+        from: new Date(t0),
+        to: new Date(t0 + 10 * minute),
+        limit: 10,
+      });
+      const job = jobs.find((j) => j.job_id === '4242');
+      // GPU 0 by label (4 minutes) + GPU 1 by scheduler (3 minutes)
+      expect(job).toMatchObject({ measured_gpu_minutes: 7 });
+      expect(Number(job?.activity_mean)).toBeCloseTo(0.5, 10);
+      const filtered = await listJobs(handle.db, {
+        from: new Date(t0),
+        to: new Date(t0 + minute),
+        team: 'nobody',
+        limit: 10,
+      });
+      expect(filtered).toEqual([]);
+      const gpus = await listJobGpus(handle.db, job!.id);
+      expect(gpus.map((g) => [g.gpu_index, g.measured_minutes])).toEqual([
+        [0, 4],
+        [1, 3],
+      ]);
+    });
+  });
+}
