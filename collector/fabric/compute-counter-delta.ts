@@ -39,7 +39,8 @@ export function computeCounterDelta(
     return delta <= maxPlausibleDelta ? { delta, status: 'ok' } : { delta: null, status: 'implausible' };
   }
   const top = topOf(spec);
-  if (!isSaturated(previous, spec) && Number.isFinite(top) && previous > top / 2) {
+  // A previous value wider than the declared width means the width was wrong: only a reset fits.
+  if (!isSaturated(previous, spec) && previous <= top && previous > top / 2) {
     const delta = top + 1 - previous + current;
     if (delta <= maxPlausibleDelta) return { delta, status: 'wrapped' };
   }

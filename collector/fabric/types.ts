@@ -68,3 +68,26 @@ export interface LinkRollup {
   /** Internal: the bucket version this row was taken at. */
   version: number;
 }
+
+/** One reading of one link's rates, the input of the minute rollups (IB port or NVLink link/GPU total). */
+export interface LinkObservation {
+  linkType: LinkType;
+  node: string;
+  device: string;
+  port: number;
+  timestampMs: number;
+  txBytesPerSecond: number | null;
+  rxBytesPerSecond: number | null;
+  /** The busier direction's share of the link speed, 0–1 (a little above 1 is encoding slack, kept as read). */
+  utilizationRatio: number | null;
+  xmitWaitTicksPerSecond: number | null;
+  /** Error counter increments since the previous reading, by counter name. */
+  errorDeltas: Readonly<Record<string, number>>;
+  linkDownedDelta: number;
+  /** state or phys_state differs from the previous reading. */
+  stateChanged: boolean;
+  /** Counters in this reading that were saturated, reset, wrapped or implausible. */
+  counterIssues: number;
+  /** NVLink zero traffic that cannot be believed; always false for IB. */
+  suspect: boolean;
+}
