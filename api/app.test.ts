@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookupField } from '../collector/dcgm/fields.js';
 import type { GpuLabels } from '../collector/dcgm/normalize.js';
+import { attributeRollups, upsertJobs } from '../collector/jobs/queries.js';
+import { writeLinkRollups } from '../collector/link-queries.js';
 import { RollupAccumulator } from '../collector/rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../collector/rollup/write.js';
 import { createManualClock } from '../core/clock.js';
@@ -9,6 +11,7 @@ import { checkReadiness, type DbHandle, openDb } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import { createSilentLogger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
+import { makeJob } from '../test/helpers/job-store-suite.js';
 import { readJson } from '../test/helpers/read-json.js';
 import { createApp } from './app.js';
 import { createTokenVerifier, requireRole, sha256Hex } from './auth.js';
@@ -28,6 +31,73 @@ const gpu: GpuLabels = {
   driverVersion: '575.51.03',
   owner: { hpc_job: '4242' },
 };
+
+async function seedJobsAndLinks(handle: DbHandle) {
+  const node = 'gpu-node-0001';
+  await upsertJobs(
+    handle.db,
+    [
+      makeJob({
+        cluster: 'test',
+        jobId: '4242',
+        startedAt: new Date(t0),
+        submittedAt: new Date(t0 - 60_000),
+        nodes: [node],
+        gpusAllocated: 1,
+        allocations: [{ node, gpuIndex: 1, gpuUuid: null, migProfile: null }],
+      }),
+      makeJob({
+        cluster: 'test',
+        source: 'kubernetes',
+        jobId: 'ml/Deployment/web',
+        name: 'web',
+        user: null,
+        account: null,
+        namespace: 'ml',
+        team: 'serving',
+        state: 'completed',
+        startedAt: new Date(t0 - 3_600_000),
+        endedAt: new Date(t0 - 1_800_000),
+        nodes: [node],
+        gpusAllocated: 2,
+        allocations: [],
+        pods: ['ml/web-1'],
+      }),
+    ],
+    new Date(t0),
+  );
+  await attributeRollups(handle.db, {
+    from: new Date(t0 - 3_600_000),
+    to: new Date(t0 + 3 * 60_000),
+    settledBefore: new Date(t0 + 3 * 60_000),
+  });
+  await writeLinkRollups(
+    handle.db,
+    'test',
+    [0, 1].map((i) => ({
+      node,
+      linkType: 'infiniband' as const,
+      device: 'mlx5_1',
+      port: 1,
+      rateBitsPerSecond: 400e9,
+      state: 'ACTIVE',
+      physState: 'LinkUp',
+      gpuIndices: [1],
+      bucketMs: t0 + i * 60_000,
+      sampleCount: 4,
+      txBytesPerSecondMean: 25e9,
+      txBytesPerSecondMax: 40e9,
+      rxBytesPerSecondMean: 20e9,
+      rxBytesPerSecondMax: 30e9,
+      utilizationMax: 0.8,
+      xmitWaitPerSecond: 5e5,
+      errorDeltas: {},
+      stateChanges: 0,
+      status: 'ok' as const,
+    })),
+    new Date(t0 + 2 * 60_000),
+  );
+}
 
 describe('API', () => {
   let handle: DbHandle;
@@ -51,6 +121,7 @@ describe('API', () => {
       acc.observe('gpu-node-0001', gpu, lookupField('DCGM_FI_DEV_POWER_USAGE')!, 300, t0 + i * 15_000);
     }
     await flushRollups(handle.db, 'test', acc, new EntityIdCache(), t0 + 3 * 60_000, { includeOpen: true });
+    await seedJobsAndLinks(handle);
     app = createApp({
       db: handle.db,
       clock: createManualClock(t0 + 3 * 60_000),
@@ -110,6 +181,80 @@ describe('API', () => {
       const res = await get('/api/v1/gpus/GPU-00000000-0000-0000-0000-000000000000/series');
       expect(res.status).toBe(404);
       expect((await readJson(res)).error.code).toBe('NOT_FOUND');
+    });
+  });
+
+  describe('GET /api/v1/jobs', () => {
+    it('lists jobs running in the window with allocated and measured GPU-hours', async () => {
+      const res = await get(`/api/v1/jobs?from=${new Date(t0).toISOString()}`);
+      expect(res.status).toBe(200);
+      const body = await readJson(res);
+      expect(body.data.map((j: { id: string }) => j.id)).toEqual(['4242']);
+      expect(body.data[0]).toMatchObject({
+        source: 'slurm',
+        user: 'alice',
+        account: 'ml',
+        team: 'vision',
+        state: 'running',
+        gpusAllocated: 1,
+        nodes: ['gpu-node-0001'],
+        gpuHours: 3 / 60,
+        efficiency: { measuredGpuHours: 2 / 60 },
+      });
+      expect(body.data[0].efficiency.activityMeanRatio).toBeCloseTo(0.5, 10);
+    });
+
+    it('filters by team, user and state', async () => {
+      const from = new Date(t0 - 7_200_000).toISOString();
+      const team = await readJson(await get(`/api/v1/jobs?from=${from}&team=serving`));
+      expect(team.data.map((j: { id: string }) => j.id)).toEqual(['ml/Deployment/web']);
+      const state = await readJson(await get(`/api/v1/jobs?from=${from}&state=running&user=alice`));
+      expect(state.data.map((j: { id: string }) => j.id)).toEqual(['4242']);
+    });
+
+    it('shows one job with its GPUs and the links they used', async () => {
+      const res = await get('/api/v1/jobs/4242');
+      expect(res.status).toBe(200);
+      const body = await readJson(res);
+      expect(body.gpus).toEqual([
+        expect.objectContaining({ node: 'gpu-node-0001', index: 1, uuid: gpu.uuid, measuredMinutes: 2 }),
+      ]);
+      expect(body.links).toEqual([
+        expect.objectContaining({
+          device: 'mlx5_1',
+          type: 'infiniband',
+          window: expect.objectContaining({ minutes: 2 }),
+        }),
+      ]);
+    });
+
+    it('finds a Kubernetes job by its URL-encoded id', async () => {
+      const res = await get(`/api/v1/jobs/${encodeURIComponent('ml/Deployment/web')}?source=kubernetes`);
+      expect(res.status).toBe(200);
+      expect(await readJson(res)).toMatchObject({ id: 'ml/Deployment/web', namespace: 'ml', gpuHours: 1 });
+    });
+
+    it('answers 404 for an unknown job and 400 naming a bad state', async () => {
+      expect((await get('/api/v1/jobs/999999')).status).toBe(404);
+      const res = await get('/api/v1/jobs?state=sleeping');
+      expect(res.status).toBe(400);
+      expect((await readJson(res)).error.message).toContain('state');
+    });
+  });
+
+  describe('GET /api/v1/links', () => {
+    it('lists links with throughput, utilization and congestion over the window', async () => {
+      const res = await get(`/api/v1/links?from=${new Date(t0).toISOString()}&type=infiniband`);
+      expect(res.status).toBe(200);
+      const [link] = (await readJson(res)).data;
+      expect(link).toMatchObject({
+        node: 'gpu-node-0001',
+        device: 'mlx5_1',
+        port: 1,
+        rateBitsPerSecond: 400e9,
+        gpuIndices: [1],
+        window: { minutes: 2, utilizationMaxRatio: 0.8, xmitWaitPerSecondMean: 5e5, errorsTotal: 0 },
+      });
     });
   });
 

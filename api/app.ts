@@ -8,6 +8,8 @@ import { createTokenVerifier, requireRole } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { createGpuRoutes } from './routes/gpus.js';
+import { createJobRoutes } from './routes/jobs.js';
+import { createLinkRoutes } from './routes/links.js';
 import { createTargetRoutes } from './routes/targets.js';
 
 export function createApp(deps: AppDeps) {
@@ -60,6 +62,8 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/*', requireRole('viewer', verify));
   app.route('/api/v1/gpus', createGpuRoutes(deps));
   app.route('/api/v1/targets', createTargetRoutes(deps));
+  app.route('/api/v1/jobs', createJobRoutes(deps));
+  app.route('/api/v1/links', createLinkRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -1,18 +1,11 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { chunks } from '../core/chunks.js';
 import type { Db } from '../core/db.js';
 import { queryRows } from '../core/db.js';
 import type { GpuLabels } from './dcgm/normalize.js';
 import { xidUnion } from './read-queries.js';
 import type { RollupRow } from './rollup/accumulate.js';
 import { collectorTargets, gpus, nodes } from './schema.js';
-
-const CHUNK = 1000;
-
-function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 export async function upsertNodes(
   db: Db,
@@ -21,7 +14,7 @@ export async function upsertNodes(
   seenAt: Date,
 ): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  for (const part of chunks([...new Set(names)])) {
+  for (const part of chunks([...new Set(names)], 1000)) {
     const rows = await db
       .insert(nodes)
       .values(part.map((name) => ({ cluster, name, firstSeenAt: seenAt, lastSeenAt: seenAt })))

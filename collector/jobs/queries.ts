@@ -1,12 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { chunks } from '../../core/chunks.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { JobRecord } from './types.js';
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

@@ -5,6 +5,7 @@ import type { GpuLabels } from '../../collector/dcgm/normalize.js';
 import { attributeRollups, upsertJobs } from '../../collector/jobs/queries.js';
 import { findJobs, listJobGpus, listJobs } from '../../collector/jobs/read-queries.js';
 import type { JobRecord } from '../../collector/jobs/types.js';
+import { type LinkRollupWrite, listLinkSummaries, writeLinkRollups } from '../../collector/link-queries.js';
 import { RollupAccumulator } from '../../collector/rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../../collector/rollup/write.js';
 import { type DbHandle, queryRows } from '../../core/db.js';
@@ -80,6 +81,31 @@ async function attributionOf(handle: DbHandle) {
       join nodes n on n.id = g.node_id left join jobs j on j.id = r.job_ref
       where n.cluster = 'jobs-test' order by g.gpu_index, r.bucket`,
   );
+}
+
+function linkMinute(minuteIndex: number, overrides: Partial<LinkRollupWrite> = {}): LinkRollupWrite {
+  return {
+    node: 'jn-1',
+    linkType: 'infiniband',
+    device: 'mlx5_0',
+    port: 1,
+    rateBitsPerSecond: 400e9,
+    state: 'ACTIVE',
+    physState: 'LinkUp',
+    gpuIndices: [0, 1],
+    bucketMs: t0 + minuteIndex * minute,
+    sampleCount: 4,
+    txBytesPerSecondMean: 10e9,
+    txBytesPerSecondMax: 20e9,
+    rxBytesPerSecondMean: 5e9,
+    rxBytesPerSecondMax: 6e9,
+    utilizationMax: 0.4,
+    xmitWaitPerSecond: 1000,
+    errorDeltas: minuteIndex === 1 ? { symbol_error: 3, link_downed: 1 } : {},
+    stateChanges: minuteIndex === 1 ? 2 : 0,
+    status: 'ok',
+    ...overrides,
+  };
 }
 
 /** Jobs and attribution on a migrated store; runs inside defineStoreSuite on both backends. */
@@ -199,6 +225,55 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
         [0, 4],
         [1, 3],
       ]);
+    });
+
+    it('stores link minutes idempotently and summarises them per link over a window', async () => {
+      const handle = getHandle();
+      const minutes = [0, 1, 2, 3].map((i) => linkMinute(i));
+      await writeLinkRollups(handle.db, 'jobs-test', minutes, new Date(t0 + 5 * minute));
+      await writeLinkRollups(handle.db, 'jobs-test', minutes, new Date(t0 + 5 * minute));
+      // a partial replay of minute 3 must not replace the fuller row
+      await writeLinkRollups(
+        handle.db,
+        'jobs-test',
+        [linkMinute(3, { sampleCount: 1, txBytesPerSecondMean: 0 })],
+        new Date(t0 + 6 * minute),
+      );
+      const [link] = await listLinkSummaries(handle.db, {
+        from: new Date(t0),
+        to: new Date(t0 + 10 * minute),
+        node: 'jn-1',
+        limit: 10,
+      });
+      expect(link).toMatchObject({
+        device: 'mlx5_0',
+        port: 1,
+        minutes: 4,
+        gpu_indices: [0, 1],
+        state_changes: 2,
+      });
+      expect(Number(link?.tx_bytes_per_second_mean)).toBeCloseTo(10e9, 0);
+      expect(Number(link?.errors_total)).toBe(4);
+      expect(link?.error_deltas).toEqual({ symbol_error: 3, link_downed: 1 });
+    });
+
+    it('shows a job the links that served its GPUs while it ran', async () => {
+      const handle = getHandle();
+      await writeLinkRollups(
+        handle.db,
+        'jobs-test',
+        [linkMinute(0, { device: 'mlx5_5', gpuIndices: [5] })],
+        new Date(t0 + 5 * minute),
+      );
+      const [job] = await findJobs(handle.db, '4242', 'slurm');
+      const links = await listLinkSummaries(handle.db, {
+        from: new Date(t0),
+        to: new Date(t0 + 3 * minute),
+        nodes: job!.nodes,
+        gpuIndices: [0, 1],
+        limit: 10,
+      });
+      expect(links.map((l) => [l.device, l.minutes])).toEqual([['mlx5_0', 3]]);
     });
   });
 }
