@@ -241,7 +241,7 @@ export async function deleteExpiredRollups(
 }
 
 export interface TargetStatus {
-  kind: 'dcgm' | 'prometheus';
+  kind: 'dcgm' | 'prometheus' | 'slurm' | 'kubernetes' | 'infiniband' | 'node_exporter';
   url: string;
   node: string | null;
   up: boolean;

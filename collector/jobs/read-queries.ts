@@ -118,3 +118,24 @@ export async function listJobGpus(db: Db, jobRef: number): Promise<JobGpuRow[]> 
       order by 1, 2 nulls last`,
   );
 }
+
+export async function listRunningJobsByTeam(db: Db) {
+  return queryRows<{ source: string; team: string; jobs: number; gpus: number }>(
+    db,
+    sql`select source, coalesce(team, 'unknown') as team, count(*)::int as jobs, sum(gpus_allocated)::int as gpus
+      from jobs where state = 'running' group by 1, 2`,
+  );
+}
+
+/** Mean activity of GPU-minutes since `since`, per owning team ('unattributed' when no job holds them). */
+export async function listTeamActivity(db: Db, since: Date) {
+  return queryRows<{ team: string; activity: number | null }>(
+    db,
+    sql`select case when r.job_ref is null then 'unattributed' else coalesce(j.team, 'unknown') end as team,
+        sum(r.activity_mean * r.sample_count) / nullif(sum(r.sample_count) filter (where r.activity_mean is not null), 0)
+          as activity
+      from gpu_rollups r left join jobs j on j.id = r.job_ref
+      where r.bucket >= ${since} and r.attribution is not null
+      group by 1`,
+  );
+}

@@ -2,13 +2,20 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { lookupField } from '../../collector/dcgm/fields.js';
 import type { GpuLabels } from '../../collector/dcgm/normalize.js';
+import { createJobMetrics } from '../../collector/jobs/metrics.js';
 import { attributeRollups, upsertJobs } from '../../collector/jobs/queries.js';
 import { findJobs, listJobGpus, listJobs } from '../../collector/jobs/read-queries.js';
+import { runAttributionTick } from '../../collector/jobs/run-attribution-tick.js';
+import { type JobReader, JobReadersState, runJobsTick } from '../../collector/jobs/run-jobs-tick.js';
 import type { JobRecord } from '../../collector/jobs/types.js';
 import { type LinkRollupWrite, listLinkSummaries, writeLinkRollups } from '../../collector/link-queries.js';
+import { listTargets } from '../../collector/queries.js';
 import { RollupAccumulator } from '../../collector/rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../../collector/rollup/write.js';
+import { createManualClock } from '../../core/clock.js';
 import { type DbHandle, queryRows } from '../../core/db.js';
+import { createSilentLogger } from '../../core/log.js';
+import { createRegistry } from '../../core/telemetry.js';
 
 const t0 = Date.UTC(2026, 11, 1, 8, 0, 0);
 const minute = 60_000;
@@ -274,6 +281,65 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
         limit: 10,
       });
       expect(links.map((l) => [l.device, l.minutes])).toEqual([['mlx5_0', 3]]);
+    });
+
+    it('records a failing scheduler as a target error without stopping the others or losing stored jobs', async () => {
+      const handle = getHandle();
+      const registry = createRegistry({ defaultMetrics: false });
+      const metrics = createJobMetrics(registry);
+      const readers: JobReader[] = [
+        {
+          source: 'slurm',
+          target: 'slurm://jobs-test',
+          read: async () => {
+            throw new Error('sacct timed out after 30 s');
+          },
+        },
+        {
+          source: 'kubernetes',
+          target: 'https://kube.example:6443',
+          read: async () => ({
+            jobs: [makeJob({ source: 'kubernetes', jobId: 'ml/Job/etl', team: 'data', pods: ['ml/etl-1'] })],
+            issues: [
+              { source: '/api/v1/pods', line: null, field: 'metadata', jobId: null, message: 'no name' },
+            ],
+            errors: [],
+          }),
+        },
+      ];
+      const deps = {
+        db: handle.db,
+        clock: createManualClock(t0 + 20 * minute),
+        log: createSilentLogger(),
+        metrics,
+      };
+      const summary = await runJobsTick(deps, new JobReadersState(), readers);
+      expect(summary).toEqual({ jobs: 1, issues: 1, failedReaders: 1 });
+      const targets = await listTargets(handle.db);
+      expect(targets.find((t) => t.url === 'slurm://jobs-test')).toMatchObject({
+        kind: 'slurm',
+        up: false,
+        lastError: 'sacct timed out after 30 s',
+        consecutiveFailures: 1,
+      });
+      expect(targets.find((t) => t.url === 'https://kube.example:6443')).toMatchObject({
+        up: true,
+        lastIssueCount: 1,
+      });
+      expect(await findJobs(handle.db, '4242', 'slurm')).toHaveLength(1);
+      const text = await registry.metrics();
+      expect(text).toContain('gpuscope_jobs_read_failures_total{source="slurm"} 1');
+      expect(text).toContain('gpuscope_jobs_record_issues_total{source="kubernetes"} 1');
+    });
+
+    it('publishes running jobs, allocated GPUs and activity per team after attributing', async () => {
+      const handle = getHandle();
+      const registry = createRegistry({ defaultMetrics: false });
+      const metrics = createJobMetrics(registry);
+      await runAttributionTick({ db: handle.db, clock: createManualClock(t0 + 12 * minute), metrics });
+      const text = await registry.metrics();
+      expect(text).toContain('gpuscope_jobs_gpus_allocated{source="kubernetes",team="data"} 2');
+      expect(text).toMatch(/gpuscope_team_gpu_activity_ratio\{team="vision"\} 0\.5/);
     });
   });
 }

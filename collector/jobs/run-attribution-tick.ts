@@ -1,0 +1,44 @@
+import type { Clock } from '../../core/clock.js';
+import type { Db } from '../../core/db.js';
+import type { JobMetrics } from './metrics.js';
+import { attributeRollups } from './queries.js';
+import { listRunningJobsByTeam, listTeamActivity } from './read-queries.js';
+
+/** How far back unattributed minutes are retried (a scheduler that was down catches up within this). */
+const LOOKBACK_MS = 6 * 3_600_000;
+/** A minute is attributed once closed; marked unattributed only after job readers had time to report. */
+const CLOSED_AFTER_MS = 90_000;
+const SETTLED_AFTER_MS = 10 * 60_000;
+const ACTIVITY_WINDOW_MS = 15 * 60_000;
+
+export async function runAttributionTick(deps: { db: Db; clock: Clock; metrics: JobMetrics }) {
+  const nowMs = deps.clock.now();
+  const counts = await attributeRollups(deps.db, {
+    from: new Date(nowMs - LOOKBACK_MS),
+    to: new Date(nowMs - CLOSED_AFTER_MS),
+    settledBefore: new Date(nowMs - SETTLED_AFTER_MS),
+  });
+  deps.metrics.attributedMinutes.inc({ method: 'exporter_label' }, counts.exporterLabel);
+  deps.metrics.attributedMinutes.inc({ method: 'scheduler' }, counts.scheduler);
+  deps.metrics.attributedMinutes.inc({ method: 'unattributed' }, counts.unattributed);
+  await refreshTeamGauges(deps, nowMs);
+  return counts;
+}
+
+/** Gauges are rebuilt each time so a team with nothing running disappears instead of freezing. */
+async function refreshTeamGauges(deps: { db: Db; metrics: JobMetrics }, nowMs: number) {
+  const [running, activity] = await Promise.all([
+    listRunningJobsByTeam(deps.db),
+    listTeamActivity(deps.db, new Date(nowMs - ACTIVITY_WINDOW_MS)),
+  ]);
+  deps.metrics.runningJobs.reset();
+  deps.metrics.gpusAllocated.reset();
+  for (const row of running) {
+    deps.metrics.runningJobs.set({ source: row.source, team: row.team }, row.jobs);
+    deps.metrics.gpusAllocated.set({ source: row.source, team: row.team }, row.gpus);
+  }
+  deps.metrics.teamActivity.reset();
+  for (const row of activity) {
+    if (row.activity !== null) deps.metrics.teamActivity.set({ team: row.team }, Number(row.activity));
+  }
+}
