@@ -7,6 +7,7 @@ import { createBackgroundWorkload, createIdleWorkload, createPowerRipples } from
 export interface NodeConstraints {
   requireH100: boolean;
   requireKubernetes: boolean;
+  requireSlurm?: boolean;
 }
 
 const nodeSalt = 0x6e6f6465;
@@ -71,7 +72,10 @@ export function buildNode(
   const model = isA100 ? a100Sxm : h100Sxm;
   const driverVersion = random.chance(0.7) ? model.driverVersions[0]! : model.driverVersions[1]!;
   const hostnameLabelKey = random.chance(0.15) ? 'hostname' : 'Hostname';
-  const scheduler: Scheduler = random.chance(0.25) && !constraints.requireKubernetes ? 'slurm' : 'kubernetes';
+  // The draw happens whatever the constraints, so forcing one node leaves every later draw unchanged.
+  const slurmDrawn = random.chance(0.25);
+  const scheduler: Scheduler =
+    constraints.requireSlurm || (slurmDrawn && !constraints.requireKubernetes) ? 'slurm' : 'kubernetes';
   const uptimeSeconds = Math.round(random.between(1, 40) * 86_400);
   const gpus = Array.from({ length: gpusPerNode }, (_, gpuIndex) => {
     const gpu = createGpu(seedKey, nodeIndex, gpuIndex, model, random);

@@ -1,9 +1,19 @@
+import { type IbPortSample, sampleIbPorts } from './fabric/ib-ports.js';
+import {
+  createFabricRandom,
+  findFabricConstraints,
+  planFabricScenarios,
+  plantFabricScenario,
+} from './fabric-scenarios.js';
 import { buildNode } from './fleet-layout.js';
 import {
   buildNodeLabelBlocks,
   type NodeLabelBlocks,
   renderDcgmExporterText,
 } from './formats/dcgm-exporter.js';
+import { renderIbSysfsTree, writeSysfsFiles } from './formats/ib-sysfs.js';
+import { renderNodeExporterIbText } from './formats/node-exporter-ib.js';
+import { computeNvlinkErrors, renderNvlinkErrorText } from './formats/nvlink-errors.js';
 import type { GroundTruth, ScenarioTruth } from './ground-truth.js';
 import { createRandom, hashInts, toSeedKey } from './hash.js';
 import { computeGpuSample } from './sample.js';
@@ -16,6 +26,8 @@ export interface FleetOptions {
   gpusPerNode?: number;
   /** The run's first sample time; scenario windows and wave phases are relative to it. */
   startMs: number;
+  /** Also print DCGM's four NVLink error counters; off by default so the default body stays as it was. */
+  nvlinkErrorCounters?: boolean;
 }
 
 export interface Fleet {
@@ -29,6 +41,14 @@ export interface Fleet {
   sampleNode(name: string, tMs: number): GpuSample[] | undefined;
   /** The node's dcgm-exporter `/metrics` body at `tMs`, a pure function of (seed, node, tMs). */
   renderNode(name: string, tMs: number): string | undefined;
+  /** The node's HCA ports (one per GPU) at `tMs`. */
+  sampleIbPorts(name: string, tMs: number): IbPortSample[] | undefined;
+  /** The node's node_exporter `/metrics` body: its `node_infiniband_*` families. */
+  renderNodeExporter(name: string, tMs: number): string | undefined;
+  /** The node's `class/infiniband/**` sysfs files: relative path → content. */
+  renderIbSysfs(name: string, tMs: number): Record<string, string> | undefined;
+  /** Writes that tree under `root` (read it as `/sys`); rejects for an unknown node. */
+  writeIbSysfs(root: string, name: string, tMs: number): Promise<string[]>;
   groundTruth(): GroundTruth;
 }
 
@@ -51,12 +71,23 @@ export function createFleet(options: FleetOptions): Fleet {
   const seedKey = toSeedKey(seed);
   const random = createRandom(hashInts(seedKey, placementSalt));
   const plans = planScenarios(random, nodeCount, gpusPerNode);
+  const fabricPlans = planFabricScenarios(
+    createFabricRandom(hashInts(seedKey, 1)),
+    nodeCount,
+    new Set(plans.map((plan) => plan.nodeIndex)),
+  );
   const nodes = Array.from({ length: nodeCount }, (_, i) =>
-    buildNode(seedKey, i, nodeCount, gpusPerNode, findNodeConstraints(plans, i)),
+    buildNode(seedKey, i, nodeCount, gpusPerNode, {
+      ...findNodeConstraints(plans, i),
+      ...findFabricConstraints(fabricPlans, i),
+    }),
   );
   const scenarios: ScenarioTruth[] = plans.map((plan) =>
     plantScenario(plan, nodes[plan.nodeIndex]!, { random, startMs }),
   );
+  const fabricRandom = createFabricRandom(seedKey);
+  for (const plan of fabricPlans)
+    scenarios.push(plantFabricScenario(plan, nodes, { random: fabricRandom, startMs }));
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const labelBlocks = new Map<string, NodeLabelBlocks>(
     nodes.map((node) => [node.name, buildNodeLabelBlocks(node)]),
@@ -64,6 +95,10 @@ export function createFleet(options: FleetOptions): Fleet {
   const sampleNode = (name: string, tMs: number): GpuSample[] | undefined => {
     const node = byName.get(name);
     return node?.gpus.map((gpu) => computeGpuSample(gpu, node.model, startMs, tMs));
+  };
+  const sampleIbPortsOf = (name: string, tMs: number): IbPortSample[] | undefined => {
+    const node = byName.get(name);
+    return node && sampleIbPorts(node, startMs, tMs);
   };
   return {
     seed,
@@ -76,7 +111,25 @@ export function createFleet(options: FleetOptions): Fleet {
     renderNode: (name, tMs) => {
       const blocks = labelBlocks.get(name);
       const samples = sampleNode(name, tMs);
-      return blocks && samples ? renderDcgmExporterText(blocks, samples) : undefined;
+      if (!blocks || !samples) return undefined;
+      const text = renderDcgmExporterText(blocks, samples);
+      if (!options.nvlinkErrorCounters) return text;
+      const errors = byName.get(name)!.gpus.map((gpu) => computeNvlinkErrors(gpu, tMs));
+      return text + renderNvlinkErrorText(blocks, errors);
+    },
+    sampleIbPorts: (name, tMs) => sampleIbPortsOf(name, tMs),
+    renderNodeExporter: (name, tMs) => {
+      const ports = sampleIbPortsOf(name, tMs);
+      return ports && renderNodeExporterIbText(ports);
+    },
+    renderIbSysfs: (name, tMs) => {
+      const ports = sampleIbPortsOf(name, tMs);
+      return ports && renderIbSysfsTree(byName.get(name)!.index, ports);
+    },
+    writeIbSysfs: async (root, name, tMs) => {
+      const ports = sampleIbPortsOf(name, tMs);
+      if (!ports) throw new RangeError(`no simulated node named ${name}`);
+      return writeSysfsFiles(root, renderIbSysfsTree(byName.get(name)!.index, ports));
     },
     groundTruth: () => structuredClone({ seed, nodeCount, gpusPerNode, startMs, scenarios }),
   };

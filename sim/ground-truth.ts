@@ -8,6 +8,13 @@ export const scenarioKinds = [
   'xid-burst',
   'mig-partitioned',
   'exporter-hang',
+  'multi-node-straggler',
+  'ib-congested-port',
+  'ib-counter-wrap',
+  'ib-counter-reset',
+  'ib-link-flap',
+  'nvlink-errors',
+  'nvlink-zero',
 ] as const;
 
 export type ScenarioKind = (typeof scenarioKinds)[number];
@@ -18,6 +25,13 @@ interface ScenarioBase {
   node: string;
   gpuUuid?: string;
   gpuInstanceId?: number;
+  /** Every node of a scenario spanning nodes, `node` first. */
+  nodes?: string[];
+  /** InfiniBand scenarios: the HCA (`mlx5_<n>`, serving GPU n) and its port. */
+  device?: string;
+  port?: number;
+  /** The Slurm job id, or `<namespace>/<name>` of the Kubernetes workload, that the scenario belongs to. */
+  jobId?: string;
   /** Absent: the scenario holds from the first sample for the whole run. */
   fromMs?: number;
   toMs?: number;
@@ -68,7 +82,77 @@ export type ScenarioTruth = ScenarioBase &
         expect: { instances: MigInstanceTruth[]; gpuUtilReported: false };
       }
     | { kind: 'exporter-hang'; expect: { responds: false } }
+    | FabricScenarioTruth
   );
+
+export interface TimeWindow {
+  fromMs: number;
+  toMs: number;
+}
+
+/** Scenarios on the fabric and across nodes; rates per second, counters as node_exporter/DCGM print them. */
+export type FabricScenarioTruth =
+  | {
+      kind: 'multi-node-straggler';
+      expect: {
+        scheduler: 'slurm';
+        gpuUuids: string[];
+        stragglerGpuUuid: string;
+        stragglerActivityMax: number;
+        peerActivityMin: number;
+      };
+    }
+  | {
+      kind: 'ib-congested-port';
+      expect: {
+        scheduler: 'kubernetes';
+        owner: { kind: 'PyTorchJob'; namespace: string; name: string };
+        pods: PodRef[];
+        txUtilizationMin: number;
+        xmitWaitPerSecondMin: number;
+        peerXmitWaitPerSecondMax: number;
+      };
+    }
+  | {
+      kind: 'ib-counter-wrap';
+      expect: {
+        counterBits: 32;
+        counters: ['port_xmit_data', 'port_rcv_data'];
+        firstWrapMs: number;
+        wrapPeriodSeconds: number;
+        bytesPerSecond: number;
+      };
+    }
+  | { kind: 'ib-counter-reset'; expect: { resetAtMs: number } }
+  | {
+      kind: 'ib-link-flap';
+      expect: {
+        downIntervals: TimeWindow[];
+        linkDownedIncrease: number;
+        symbolErrorIncrease: number;
+        linkErrorRecoveryIncrease: number;
+      };
+    }
+  | {
+      kind: 'nvlink-errors';
+      expect: {
+        /** Printed only by a fleet created with `nvlinkErrorCounters: true`. */
+        requiresOption: 'nvlinkErrorCounters';
+        crcFlitErrorsPerSecond: number;
+        crcDataErrorsPerSecond: number;
+        replayErrorsPerSecond: number;
+        recoveryErrorsPerSecond: number;
+      };
+    }
+  | {
+      kind: 'nvlink-zero';
+      expect: {
+        jobGpuUuids: string[];
+        activityMin: number;
+        nvlinkBytesPerSecond: 0;
+        peerNvlinkBytesPerSecondMin: number;
+      };
+    };
 
 export interface GroundTruth {
   seed: number;

@@ -16,7 +16,7 @@ import {
 
 export interface ScenarioPlan {
   id: string;
-  kind: ScenarioKind;
+  kind: GpuScenarioKind;
   nodeIndex: number;
   /** Absent for node-wide scenarios. */
   gpuIndex: number | undefined;
@@ -30,6 +30,9 @@ const gpuKinds = [
   'xid-burst',
   'mig-partitioned',
 ] as const satisfies readonly ScenarioKind[];
+
+/** The kinds this file places; the fabric ones are in fabric-scenarios.ts. */
+type GpuScenarioKind = (typeof nodeWideKinds)[number] | (typeof gpuKinds)[number];
 
 /** One of each kind per started 500 nodes, so larger fleets carry several of each. */
 export function countScenariosPerKind(nodeCount: number): number {

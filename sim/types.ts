@@ -31,6 +31,8 @@ export interface Workload {
   nvlinkBytesPerSecond: number;
   pcieTxBytesPerSecond: number;
   pcieRxBytesPerSecond: number;
+  /** InfiniBand payload each way at activity 1 for a job spanning nodes; absent: local I/O only. */
+  ibBytesPerSecond?: number;
 }
 
 export interface XidEvent {
@@ -72,7 +74,24 @@ export interface SimGpu {
   ripples: Wave[];
   thermal: ThermalCondition | undefined;
   xidEvents: XidEvent[];
+  /** NVLink errors counting up from `fromMs`; absent on a healthy GPU. */
+  nvlinkFault?: NvlinkFault;
 }
+
+export interface NvlinkFault {
+  fromMs: number;
+  crcFlitPerSecond: number;
+  crcDataPerSecond: number;
+  replayPerSecond: number;
+  recoveryPerSecond: number;
+}
+
+/** A planted InfiniBand port condition on the HCA serving GPU `gpuIndex`. */
+export type IbPortFault =
+  | { kind: 'wrap'; gpuIndex: number; firstWrapMs: number; bytesPerSecond: number }
+  | { kind: 'reset'; gpuIndex: number; resetAtMs: number }
+  | { kind: 'flap'; gpuIndex: number; downIntervals: { fromMs: number; toMs: number }[] }
+  | { kind: 'congested'; gpuIndex: number; txBytesPerSecond: number; xmitWaitPerSecond: number };
 
 export interface SimNode {
   name: string;
@@ -84,6 +103,7 @@ export interface SimNode {
   /** The endpoint accepts connections and never answers. */
   exporterHangs: boolean;
   gpus: SimGpu[];
+  ibPortFaults?: IbPortFault[];
 }
 
 /** Activity readings for one whole GPU or one MIG instance. */
