@@ -16,6 +16,8 @@ import { renderNodeExporterIbText } from './formats/node-exporter-ib.js';
 import { computeNvlinkErrors, renderNvlinkErrorText } from './formats/nvlink-errors.js';
 import type { GroundTruth, ScenarioTruth } from './ground-truth.js';
 import { createRandom, hashInts, toSeedKey } from './hash.js';
+import { listSlurmJobs, type SimSlurmJob } from './jobs/slurm-jobs.js';
+import { createSlurmRenderers, type SlurmRenderers } from './jobs/slurm-render.js';
 import { computeGpuSample } from './sample.js';
 import { findNodeConstraints, planScenarios, plantScenario } from './scenarios.js';
 import type { GpuSample, SimNode } from './types.js';
@@ -30,7 +32,7 @@ export interface FleetOptions {
   nvlinkErrorCounters?: boolean;
 }
 
-export interface Fleet {
+export interface Fleet extends SlurmRenderers {
   readonly seed: number;
   readonly nodeCount: number;
   readonly gpusPerNode: number;
@@ -49,6 +51,8 @@ export interface Fleet {
   renderIbSysfs(name: string, tMs: number): Record<string, string> | undefined;
   /** Writes that tree under `root` (read it as `/sys`); rejects for an unknown node. */
   writeIbSysfs(root: string, name: string, tMs: number): Promise<string[]>;
+  /** The Slurm jobs behind the `hpc_job` labels (running) and the ones before them (finished). */
+  readonly slurmJobs: readonly SimSlurmJob[];
   groundTruth(): GroundTruth;
 }
 
@@ -100,7 +104,10 @@ export function createFleet(options: FleetOptions): Fleet {
     const node = byName.get(name);
     return node && sampleIbPorts(node, startMs, tMs);
   };
+  const slurmJobs = listSlurmJobs(nodes, seedKey, startMs);
   return {
+    ...createSlurmRenderers(slurmJobs),
+    slurmJobs,
     seed,
     nodeCount,
     gpusPerNode,
