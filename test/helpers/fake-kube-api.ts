@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 
 /**
  * A local stand-in for the few Kubernetes API endpoints gpuscope's job reader uses, following the API's
@@ -16,6 +17,18 @@ type Obj = Record<string, unknown>;
 /** A fresh copy of a hand-written object from `test/fixtures/kubernetes/` (see its SOURCES.md). */
 export function readKubeFixture<T = Obj>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../fixtures/kubernetes/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+/** A KubeConfig pointing at the fake server: plain HTTP, which the client allows only with skipTLSVerify. */
+export function fakeKubeConfig(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
+    users: [{ name: 'tester', token: 'not-a-secret' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'tester' }],
+    currentContext: 'fake',
+  });
+  return kc;
 }
 
 export const POD_FIXTURES = {
