@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExposition } from '../dcgm/parse.js';
+import { LinkRollupAccumulator } from './accumulate-link-rollups.js';
 import { computeNvlink } from './compute-nvlink.js';
 import { lookupNvlinkSpec } from './nvlink-speeds.js';
 import { readFixture } from './testing/fixtures.js';
@@ -138,5 +139,27 @@ describe('lookupNvlinkSpec', () => {
       bytesPerSecondPerLinkEachWay: 25e9,
     });
     expect(lookupNvlinkSpec('NVIDIA L40S')).toBeUndefined();
+  });
+});
+
+describe('computeNvlink with LinkRollupAccumulator', () => {
+  it('rolls suspect NVLink readings into the same LinkRollup row without counting them as zero traffic', () => {
+    const acc = new LinkRollupAccumulator();
+    const busyZero = computeNvlink({ ...base, samples: scrape(gpuLines(0, 0, 0.9)) });
+    const busyReal = computeNvlink({
+      ...base,
+      timestampMs: t0 + 15_000,
+      samples: scrape(gpuLines(50e9, 40e9, 0.9)),
+    });
+    for (const r of [...busyZero.readings, ...busyReal.readings]) acc.observe(r);
+    const [row] = acc.takeDirty(t0, { includeOpen: true });
+    expect(row).toMatchObject({
+      linkType: 'nvlink',
+      device: H100,
+      port: -1,
+      sampleCount: 2,
+      suspectSamples: 1,
+      txBytesPerSecondMean: 50e9,
+    });
   });
 });
