@@ -14,8 +14,10 @@ import {
 import { renderIbSysfsTree, writeSysfsFiles } from './formats/ib-sysfs.js';
 import { renderNodeExporterIbText } from './formats/node-exporter-ib.js';
 import { computeNvlinkErrors, renderNvlinkErrorText } from './formats/nvlink-errors.js';
+import { renderPodList } from './formats/pod-list.js';
 import type { GroundTruth, ScenarioTruth } from './ground-truth.js';
 import { createRandom, hashInts, toSeedKey } from './hash.js';
+import { listPods, type SimPod } from './jobs/pods.js';
 import { listSlurmJobs, type SimSlurmJob } from './jobs/slurm-jobs.js';
 import { createSlurmRenderers, type SlurmRenderers } from './jobs/slurm-render.js';
 import { computeGpuSample } from './sample.js';
@@ -53,6 +55,10 @@ export interface Fleet extends SlurmRenderers {
   writeIbSysfs(root: string, name: string, tMs: number): Promise<string[]>;
   /** The Slurm jobs behind the `hpc_job` labels (running) and the ones before them (finished). */
   readonly slurmJobs: readonly SimSlurmJob[];
+  /** The pods behind the Kubernetes nodes' `pod`/`namespace` labels, in start order. */
+  readonly pods: readonly SimPod[];
+  /** `GET /api/v1/pods` at `tMs`: a v1 PodList (JSON text) with a metadata.resourceVersion. */
+  renderPodList(tMs: number): string;
   groundTruth(): GroundTruth;
 }
 
@@ -105,9 +111,13 @@ export function createFleet(options: FleetOptions): Fleet {
     return node && sampleIbPorts(node, startMs, tMs);
   };
   const slurmJobs = listSlurmJobs(nodes, seedKey, startMs);
+  const pods = listPods(nodes, seedKey, startMs);
+  const baseResourceVersion = 1000 + (seedKey % 100_000);
   return {
     ...createSlurmRenderers(slurmJobs),
     slurmJobs,
+    pods,
+    renderPodList: (tMs) => renderPodList(pods, tMs, baseResourceVersion),
     seed,
     nodeCount,
     gpusPerNode,
