@@ -117,9 +117,14 @@ start_slurm() {
   grep -qx "$cluster" <<<"$clusters" || sacctmgr -i add cluster "$cluster" >/dev/null
   accounts=$(sacctmgr -n -P show account format=account)
   grep -qx -- "$account" <<<"$accounts" || sacctmgr -i add account "$account" >/dev/null
-  assocs=$(sacctmgr -n -P show assoc where user=root account="$account" format=user)
-  grep -qx root <<<"$assocs" || sacctmgr -i add user root account="$account" >/dev/null
-  say "registered cluster $cluster, account $account, user root"
+  # Root, and the user who ran sudo (the tests submit jobs as that user).
+  local users=(root) user
+  if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then users+=("$SUDO_USER"); fi
+  for user in "${users[@]}"; do
+    assocs=$(sacctmgr -n -P show assoc where user="$user" account="$account" format=user)
+    grep -qx "$user" <<<"$assocs" || sacctmgr -i add user "$user" account="$account" >/dev/null
+  done
+  say "registered cluster $cluster, account $account, users ${users[*]}"
   if running "$state_dir/slurmctld.pid"; then say "slurmctld already running"; else
     slurmctld && wait_for slurmctld 20 scontrol ping && say "started slurmctld"
   fi
