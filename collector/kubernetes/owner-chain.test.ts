@@ -146,4 +146,24 @@ describe('createCachedOwnerResolver', () => {
     for (const name of ['a', 'b', 'c']) await cached.getOwner('ns', ref('Job', name, name, 'batch/v1'));
     expect(cached.size()).toBe(2);
   });
+
+  it('re-reads a found owner after the TTL but never re-asks for one that is gone', async () => {
+    const { resolver, calls } = fixtureResolver();
+    let clock = 0;
+    const cached = createCachedOwnerResolver(resolver, { ttlMs: 1000, now: () => clock });
+    const deployment = ref('Deployment', 'vllm-llama', 'd1e2f3a4-8888-4b5c-9d6e-7f8a9b0c1d2e');
+    const gone = ref('Job', 'finetune-lora', 'c3d4', 'batch/v1');
+    await cached.getOwner('inference', deployment);
+    await cached.getOwner('ml-training', gone);
+    clock = 999;
+    await cached.getOwner('inference', deployment);
+    clock = 5000;
+    await cached.getOwner('inference', deployment);
+    await cached.getOwner('ml-training', gone);
+    expect(calls).toEqual([
+      'inference/Deployment/vllm-llama',
+      'ml-training/Job/finetune-lora',
+      'inference/Deployment/vllm-llama',
+    ]);
+  });
 });

@@ -73,32 +73,41 @@ export async function resolveOwnerChain(
 }
 
 /**
- * Caches lookups by owner uid (a uid is never reused, so a found or gone answer stays true) and shares
- * in-flight requests, so the hundred pods of one job cost one GET per owner. Errors are not cached.
+ * Caches lookups by owner uid and shares in-flight requests, so the hundred pods of one job cost one GET per
+ * owner. A uid is never reused, so "gone" stays true; "found" is re-read after `ttlMs` to pick up label
+ * changes and deletions. Errors are not cached.
  */
 export function createCachedOwnerResolver(
   inner: OwnerResolver,
-  options: { maxEntries?: number } = {},
+  options: { maxEntries?: number; ttlMs?: number; now?: () => number } = {},
 ): OwnerResolver & { size(): number } {
   const maxEntries = options.maxEntries ?? 10_000;
-  const cache = new Map<string, Promise<OwnerLookup>>();
+  const ttlMs = options.ttlMs ?? 600_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { at: number; lookup: Promise<OwnerLookup> }>();
+  const fetch = (key: string, namespace: string, ref: KubeOwnerReference) =>
+    inner
+      .getOwner(namespace, ref)
+      .catch((error: unknown): OwnerLookup => ({ found: false, reason: 'error', message: String(error) }))
+      .then((lookup) => {
+        if (!lookup.found && lookup.reason === 'error') cache.delete(key);
+        else if (lookup.found) cache.set(key, { at: now(), lookup: Promise.resolve(lookup) });
+        else cache.set(key, { at: Number.POSITIVE_INFINITY, lookup: Promise.resolve(lookup) });
+        return lookup;
+      });
   return {
     size: () => cache.size,
     getOwner(namespace, ref) {
       const key = `${namespace}/${ref.apiVersion}/${ref.kind}/${ref.name}/${ref.uid}`;
       const hit = cache.get(key);
-      if (hit !== undefined) return hit;
-      const pending = inner
-        .getOwner(namespace, ref)
-        .catch((error: unknown): OwnerLookup => ({ found: false, reason: 'error', message: String(error) }))
-        .then((lookup) => {
-          if (!lookup.found && lookup.reason === 'error') cache.delete(key);
-          return lookup;
-        });
-      cache.set(key, pending);
+      if (hit !== undefined && now() - hit.at < ttlMs) return hit.lookup;
+      const lookup = fetch(key, namespace, ref);
+      // In flight: `at` is now so concurrent asks share this request.
+      cache.delete(key);
+      cache.set(key, { at: now(), lookup });
       // Map keeps insertion order: dropping the first key evicts the oldest entry.
       if (cache.size > maxEntries) cache.delete(cache.keys().next().value ?? '');
-      return pending;
+      return lookup;
     },
   };
 }
