@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { chunks } from '../core/chunks.js';
 import { type Db, queryRows } from '../core/db.js';
+import type { LinkRollup } from './fabric/types.js';
 import { upsertNodes } from './queries.js';
 
 export interface LinkSummaryRow {
@@ -25,8 +26,10 @@ export interface LinkSummaryRow {
   errors_total: number | null;
   error_deltas: Record<string, number> | null;
   state_changes: number | null;
+  link_downed: number | null;
+  flapping_minutes: number | null;
   suspect_minutes: number | null;
-  saturated_minutes: number | null;
+  counter_issue_minutes: number | null;
 }
 
 export interface LinkFilter {
@@ -58,7 +61,7 @@ export async function listLinkSummaries(db: Db, filter: LinkFilter): Promise<Lin
         s.tx_mean as tx_bytes_per_second_mean, s.rx_mean as rx_bytes_per_second_mean,
         s.tx_max as tx_bytes_per_second_max, s.rx_max as rx_bytes_per_second_max, s.utilization_max,
         s.xmit_wait as xmit_wait_per_second_mean, s.errors_total, s.error_deltas, s.state_changes,
-        s.suspect_minutes, s.saturated_minutes
+        s.link_downed, s.flapping_minutes, s.suspect_minutes, s.counter_issue_minutes
       from links l join nodes n on n.id = l.node_id
       left join lateral (
         select count(*)::int as minutes,
@@ -67,13 +70,14 @@ export async function listLinkSummaries(db: Db, filter: LinkFilter): Promise<Lin
           max(r.tx_bytes_per_second_max) as tx_max, max(r.rx_bytes_per_second_max) as rx_max,
           max(r.utilization_max) as utilization_max, avg(r.xmit_wait_per_second) as xmit_wait,
           sum(r.errors_total) as errors_total, sum(r.state_changes)::int as state_changes,
+          sum(r.link_downed)::int as link_downed, count(*) filter (where r.flapping)::int as flapping_minutes,
           (select jsonb_object_agg(k, total) from (
               select e.key as k, sum(e.value::float8) as total
               from link_rollups r2, jsonb_each_text(r2.error_deltas) e
               where r2.link_id = l.id and r2.bucket >= ${filter.from} and r2.bucket < ${filter.to}
               group by e.key) per_counter) as error_deltas,
-          count(*) filter (where r.status = 'suspect')::int as suspect_minutes,
-          count(*) filter (where r.status = 'saturated')::int as saturated_minutes
+          count(*) filter (where r.suspect_samples > 0)::int as suspect_minutes,
+          count(*) filter (where r.counter_issues > 0)::int as counter_issue_minutes
         from link_rollups r
         where r.link_id = l.id and r.bucket >= ${filter.from} and r.bucket < ${filter.to}
       ) s on true
@@ -83,28 +87,16 @@ export async function listLinkSummaries(db: Db, filter: LinkFilter): Promise<Lin
   );
 }
 
-/** One link's minute, ready to store; identity fields travel with it so the writer can create the link. */
-export interface LinkRollupWrite {
-  node: string;
-  linkType: 'infiniband' | 'nvlink';
-  device: string;
-  port: number;
+/** What the store keeps about a link besides its minutes: speed, state, and the GPUs it serves. */
+export interface LinkIdentity {
   rateBitsPerSecond: number | null;
   state: string | null;
   physState: string | null;
   gpuIndices: number[];
-  bucketMs: number;
-  sampleCount: number;
-  txBytesPerSecondMean: number | null;
-  txBytesPerSecondMax: number | null;
-  rxBytesPerSecondMean: number | null;
-  rxBytesPerSecondMax: number | null;
-  utilizationMax: number | null;
-  xmitWaitPerSecond: number | null;
-  errorDeltas: Record<string, number>;
-  stateChanges: number;
-  status: 'ok' | 'suspect' | 'saturated' | 'unknown';
 }
+
+/** One link's minute, ready to store; identity fields travel with it so the writer can create the link. */
+export type LinkRollupWrite = Omit<LinkRollup, 'version'> & LinkIdentity;
 
 const linkKey = (nodeId: number, r: Pick<LinkRollupWrite, 'linkType' | 'device' | 'port'>) =>
   `${nodeId}/${r.linkType}/${r.device}/${r.port}`;
@@ -123,7 +115,7 @@ export async function writeLinkRollups(db: Db, cluster: string, rows: readonly L
       const nodeId = nodeIds.get(r.node)!;
       const key = linkKey(nodeId, r);
       const prev = latest.get(key);
-      if (!prev || r.bucketMs >= prev.bucketMs) latest.set(key, { ...r, nodeId });
+      if (!prev || r.bucketStartMs >= prev.bucketStartMs) latest.set(key, { ...r, nodeId });
     }
     const linkIds = await upsertLinks(txDb, [...latest.values()], now);
     for (const part of chunks(rows, 5000)) {
@@ -131,35 +123,41 @@ export async function writeLinkRollups(db: Db, cluster: string, rows: readonly L
         sql`${sql.param(part.map(pick))}::${sql.raw(type)}`;
       await txDb.execute(sql`insert into link_rollups as lr (link_id, bucket, sample_count, tx_bytes_per_second_mean,
           tx_bytes_per_second_max, rx_bytes_per_second_mean, rx_bytes_per_second_max, utilization_max,
-          xmit_wait_per_second, error_deltas, errors_total, state_changes, status)
+          xmit_wait_per_second, error_deltas, errors_total, link_downed, state_changes, flapping, counter_issues,
+          suspect_samples)
         select link_id, bucket, sample_count, tx_mean, tx_max, rx_mean, rx_max, utilization_max, xmit_wait,
-          error_deltas::jsonb, errors_total, state_changes, status
+          error_deltas::jsonb, errors_total, link_downed, state_changes, flapping, counter_issues, suspect_samples
         from unnest(${sql.join(
           [
             col('int4[]', (r) => linkIds.get(linkKey(nodeIds.get(r.node)!, r))!),
-            col('timestamptz[]', (r) => new Date(r.bucketMs).toISOString()),
+            col('timestamptz[]', (r) => new Date(r.bucketStartMs).toISOString()),
             col('int4[]', (r) => r.sampleCount),
             col('float8[]', (r) => r.txBytesPerSecondMean),
             col('float8[]', (r) => r.txBytesPerSecondMax),
             col('float8[]', (r) => r.rxBytesPerSecondMean),
             col('float8[]', (r) => r.rxBytesPerSecondMax),
-            col('float8[]', (r) => r.utilizationMax),
-            col('float8[]', (r) => r.xmitWaitPerSecond),
+            col('float8[]', (r) => r.utilizationMaxRatio),
+            col('float8[]', (r) => r.xmitWaitTicksPerSecondMean),
             col('text[]', (r) => JSON.stringify(r.errorDeltas)),
-            col('float8[]', (r) => Object.values(r.errorDeltas).reduce((a, b) => a + b, 0)),
+            col('float8[]', (r) => r.errorTotal),
+            col('int4[]', (r) => r.linkDownedTotal),
             col('int4[]', (r) => r.stateChanges),
-            col('text[]', (r) => r.status),
+            col('bool[]', (r) => r.flapping),
+            col('int4[]', (r) => r.counterIssues),
+            col('int4[]', (r) => r.suspectSamples),
           ],
           sql`, `,
         )}) as t(link_id, bucket, sample_count, tx_mean, tx_max, rx_mean, rx_max, utilization_max, xmit_wait,
-          error_deltas, errors_total, state_changes, status)
+          error_deltas, errors_total, link_downed, state_changes, flapping, counter_issues, suspect_samples)
         on conflict (link_id, bucket) do update set sample_count = excluded.sample_count,
           tx_bytes_per_second_mean = excluded.tx_bytes_per_second_mean,
           tx_bytes_per_second_max = excluded.tx_bytes_per_second_max,
           rx_bytes_per_second_mean = excluded.rx_bytes_per_second_mean,
           rx_bytes_per_second_max = excluded.rx_bytes_per_second_max, utilization_max = excluded.utilization_max,
           xmit_wait_per_second = excluded.xmit_wait_per_second, error_deltas = excluded.error_deltas,
-          errors_total = excluded.errors_total, state_changes = excluded.state_changes, status = excluded.status
+          errors_total = excluded.errors_total, link_downed = excluded.link_downed,
+          state_changes = excluded.state_changes, flapping = excluded.flapping,
+          counter_issues = excluded.counter_issues, suspect_samples = excluded.suspect_samples
         where excluded.sample_count >= lr.sample_count`);
     }
   });

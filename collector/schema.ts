@@ -176,9 +176,14 @@ export const linkRollups = pgTable(
     /** Error counter increases in the minute, by counter name. */
     errorDeltas: jsonb().$type<Record<string, number>>().notNull().default({}),
     errorsTotal: doublePrecision().notNull().default(0),
+    linkDowned: integer().notNull().default(0),
     stateChanges: integer().notNull().default(0),
-    /** 'ok' | 'suspect' (e.g. NVLink reading 0 under a multi-GPU job) | 'saturated' | 'unknown'. */
-    status: text().notNull().default('ok'),
+    /** The link went down or changed state often enough within the flap window. */
+    flapping: boolean().notNull().default(false),
+    /** Readings whose counters were saturated, reset or implausible: their rates were left out, not guessed. */
+    counterIssues: integer().notNull().default(0),
+    /** NVLink readings of zero traffic on a busy GPU of a multi-GPU job (a known DCGM fault), not believed. */
+    suspectSamples: integer().notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.linkId, t.bucket] }), index('link_rollups_bucket_idx').on(t.bucket)],
 );

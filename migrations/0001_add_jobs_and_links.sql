@@ -10,8 +10,11 @@ CREATE TABLE "link_rollups" (
 	"xmit_wait_per_second" double precision,
 	"error_deltas" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"errors_total" double precision DEFAULT 0 NOT NULL,
+	"link_downed" integer DEFAULT 0 NOT NULL,
 	"state_changes" integer DEFAULT 0 NOT NULL,
-	"status" text DEFAULT 'ok' NOT NULL,
+	"flapping" boolean DEFAULT false NOT NULL,
+	"counter_issues" integer DEFAULT 0 NOT NULL,
+	"suspect_samples" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "link_rollups_link_id_bucket_pk" PRIMARY KEY("link_id","bucket")
 );
 --> statement-breakpoint

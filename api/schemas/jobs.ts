@@ -100,8 +100,16 @@ export const LinkWindow = z.object({
   errorsTotal: z.number(),
   errorDeltas: z.record(z.string(), z.number()),
   stateChanges: z.number().int(),
-  suspectMinutes: z.number().int(),
-  saturatedMinutes: z.number().int(),
+  linkDowned: z.number().int(),
+  flappingMinutes: z.number().int(),
+  suspectMinutes: z
+    .number()
+    .int()
+    .openapi({ description: 'NVLink minutes whose zero traffic is not believed' }),
+  counterIssueMinutes: z
+    .number()
+    .int()
+    .openapi({ description: 'Minutes with saturated, reset or implausible counters' }),
 });
 
 export const Link = z

@@ -92,8 +92,10 @@ export function toLinkView(row: LinkSummaryRow) {
       errorsTotal: num(row.errors_total) ?? 0,
       errorDeltas: row.error_deltas ?? {},
       stateChanges: num(row.state_changes) ?? 0,
+      linkDowned: num(row.link_downed) ?? 0,
+      flappingMinutes: num(row.flapping_minutes) ?? 0,
       suspectMinutes: num(row.suspect_minutes) ?? 0,
-      saturatedMinutes: num(row.saturated_minutes) ?? 0,
+      counterIssueMinutes: num(row.counter_issue_minutes) ?? 0,
     },
   };
 }
