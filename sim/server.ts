@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { type SimFault, writeGarbage, writeHttp500, writeHugeBody } from './faults.js';
 import type { Fleet } from './fleet.js';
 import { sampleTickMs } from './sample.js';
+import { answerFabricAndJobs } from './server-routes.js';
 import type { SimNode } from './types.js';
 
 export interface SimServerOptions {
@@ -111,10 +112,14 @@ function listHttpSdTargets(fleet: Fleet, baseUrl: string) {
 }
 
 function routeRequest(state: ServerState, req: IncomingMessage, res: ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const [path = '/', search = ''] = (req.url ?? '/').split('?');
   const node = findMetricsNode(state.fleet, path);
+  const other = node
+    ? undefined
+    : answerFabricAndJobs(state.fleet, path, new URLSearchParams(search), state.clock());
   if (req.method !== 'GET' && req.method !== 'HEAD') writeText(res, 405, 'method not allowed\n');
   else if (node) serveMetrics(state, req, res, node);
+  else if (other) writeText(res, other.status, other.body, other.contentType);
   else if (path === '/healthz') writeText(res, 200, 'ok\n');
   else if (path === '/ground-truth.json') {
     writeText(res, 200, JSON.stringify(state.fleet.groundTruth()), jsonContentType);
@@ -129,7 +134,8 @@ function formatBaseUrl(host: string, port: number): string {
 
 /**
  * One HTTP server for the whole fleet: `GET /<node>/metrics` (dcgm-exporter text),
- * `/ground-truth.json`, `/targets.json` (Prometheus HTTP SD) and `/healthz`.
+ * `/<node>/node-exporter/metrics` (InfiniBand), `/slurm/{sacct.json,squeue.json,scontrol-show-job.txt}`,
+ * `/kubernetes/api/v1/pods`, `/ground-truth.json`, `/targets.json` (Prometheus HTTP SD) and `/healthz`.
  */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
   const { fleet, host = '127.0.0.1', port = 0, clock = Date.now } = options;
