@@ -163,4 +163,18 @@ describe('readJobcomp', () => {
     const again = await source.readJobcomp(result.value.cursor);
     expect(again.ok && again.value.records).toEqual([]);
   });
+
+  describe('errors', () => {
+    it('returns an error for a controller time zone Intl does not know, instead of throwing per line', async () => {
+      const path = join(dir, 'jobcomp-tz.log');
+      writeFileSync(path, 'JobId=1 JobState=COMPLETED StartTime=2024-01-01T00:00:00\n');
+      const source = createSlurmSource(config({ jobcompPath: path, controllerTimeZone: 'Mars/Olympus' }), {
+        defaultCluster: 'x',
+      });
+      expect(await source.readJobcomp(null)).toEqual({
+        ok: false,
+        error: 'collectors.slurm.controllerTimeZone "Mars/Olympus" is not an IANA time zone',
+      });
+    });
+  });
 });

@@ -2,6 +2,7 @@ import type { SlurmCollectorConfig } from '../../core/config.js';
 import { err, ok, type Result } from '../../core/result.js';
 import type { JobRecord, RecordIssue } from '../jobs/types.js';
 import { isTerminalState } from './job-state.js';
+import { isValidTimeZone } from './local-time.js';
 import { parseJobcompLine } from './parse-jobcomp.js';
 import { parseSacctParsable, SACCT_PARSABLE_FIELDS } from './parse-sacct-parsable.js';
 import { applyScontrolAllocations, parseScontrolJobs } from './parse-scontrol-job.js';
@@ -105,6 +106,11 @@ export function createSlurmSource(config: SlurmCollectorConfig, deps: SlurmSourc
 
   async function readJobcomp(cursor: JobcompCursor | null): Promise<Result<JobcompBatch>> {
     if (config.jobcompPath === undefined) return err('collectors.slurm.jobcompPath is not set');
+    if (!isValidTimeZone(config.controllerTimeZone)) {
+      return err(
+        `collectors.slurm.controllerTimeZone ${JSON.stringify(config.controllerTimeZone)} is not an IANA time zone`,
+      );
+    }
     const read = await readJobcompIncrement(config.jobcompPath, cursor);
     if (!read.ok) return read;
     const records: JobRecord[] = [];
