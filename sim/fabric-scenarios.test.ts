@@ -120,3 +120,18 @@ describe('nvlink-zero', () => {
     }
   });
 });
+
+describe('determinism of the fabric and job renderers', () => {
+  it('renders the same InfiniBand, Slurm and pod output for the same seed and time', () => {
+    const again = createFleet(options);
+    const tMs = startMs + 5 * 3_600_000 + 1_234;
+    for (const node of fleet.nodes) {
+      expect(again.renderNodeExporter(node.name, tMs)).toBe(fleet.renderNodeExporter(node.name, tMs));
+      expect(again.renderIbSysfs(node.name, tMs)).toEqual(fleet.renderIbSysfs(node.name, tMs));
+    }
+    expect(again.renderSacctJson(startMs, tMs)).toBe(fleet.renderSacctJson(startMs, tMs));
+    expect(again.renderScontrolShowJobs(tMs)).toBe(fleet.renderScontrolShowJobs(tMs));
+    expect(again.renderPodList(tMs)).toBe(fleet.renderPodList(tMs));
+    expect(again.groundTruth()).toEqual(truth);
+  });
+});

@@ -129,6 +129,12 @@ function formatTail(job: SimSlurmJob) {
     memory_per_cpu: null,
     minimum_cpus_per_node: perNode * job.cpusPerGpu,
     minimum_tmp_disk_per_node: 0,
+  };
+}
+
+function formatEnd(job: SimSlurmJob) {
+  const perNode = job.allocations[0]!.gpuIndices.length;
+  return {
     preempt_time: 0,
     pre_sus_time: 0,
     priority: 4294901759 - (job.jobId % 1000),
@@ -176,7 +182,7 @@ export function renderSqueueJson(jobs: readonly SimSlurmJob[]): string {
   const body = {
     meta: createSlurmMeta('openapi/v0.0.38', 'Slurm OpenAPI v0.0.38'),
     errors: [],
-    jobs: jobs.map((job) => ({ ...formatHead(job), ...formatTail(job) })),
+    jobs: jobs.map((job) => ({ ...formatHead(job), ...formatTail(job), ...formatEnd(job) })),
   };
   return stringifyLikeSlurm(body);
 }
