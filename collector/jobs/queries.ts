@@ -87,8 +87,13 @@ function dedupeByKey(records: readonly JobRecord[]): JobRecord[] {
   return [...byKey.values()];
 }
 
+/**
+ * A record without allocations says nothing about indices (sacct knows counts only), so it keeps what an
+ * earlier record of the same job (squeue + scontrol while it ran) stored; one with allocations replaces them.
+ */
 async function replaceJobGpus(db: Db, part: JobRecord[], ids: Map<string, number>): Promise<void> {
   const refs = part
+    .filter((j) => j.allocations.length > 0)
     .map((j) => ids.get(jobKey(j.cluster, j.source, j.jobId)))
     .filter((id) => id !== undefined);
   if (refs.length === 0) return;

@@ -150,6 +150,17 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
         sql`select count(*)::int as n from job_gpus where job_ref = ${job!.id}`,
       );
       expect(allocated[0]?.n).toBe(2);
+      // sacct's view of the finished job has counts but no indices: the indices learnt while it ran stay
+      await upsertJobs(
+        handle.db,
+        [makeJob({ state: 'completed', endedAt: new Date(t0 + 3 * minute), allocations: [] })],
+        new Date(t0 + 6 * minute),
+      );
+      const kept = await queryRows<{ n: number }>(
+        handle.db,
+        sql`select count(*)::int as n from job_gpus where job_ref = ${job!.id}`,
+      );
+      expect(kept[0]?.n).toBe(2);
     });
 
     it('attributes minutes by exporter label, then scheduler allocation, and marks the rest unattributed', async () => {
