@@ -38,6 +38,15 @@ describe('simulator routes beside the dcgm-exporter ones', () => {
     expect((await get('/gpu-node-9999/node-exporter/metrics')).status).toBe(404);
   });
 
+  it('lists the node_exporter endpoints for Prometheus HTTP service discovery', async () => {
+    const groups = JSON.parse((await get('/node-exporter-targets.json')).body);
+    expect(groups).toHaveLength(24);
+    expect(groups[2].labels).toEqual({
+      __metrics_path__: '/gpu-node-0003/node-exporter/metrics',
+      node: 'gpu-node-0003',
+    });
+  });
+
   it('serves sacct JSON for the asked window, squeue JSON, scontrol text and the pod list as of the clock', async () => {
     const sacct = await get('/slurm/sacct.json?start=2025-06-02T08:00:00&end=2025-06-02T09:00:00');
     expect(sacct.body).toBe(fleet.renderSacctJson(fleet.startMs, fleet.startMs + 3_600_000));

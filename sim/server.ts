@@ -103,11 +103,11 @@ function findMetricsNode(fleet: Fleet, path: string): SimNode | undefined {
 }
 
 /** Prometheus `http_sd_configs` answer: one target group per node, the path in `__metrics_path__`. */
-function listHttpSdTargets(fleet: Fleet, baseUrl: string) {
+function listHttpSdTargets(fleet: Fleet, baseUrl: string, suffix: string) {
   const hostPort = baseUrl.replace(/^http:\/\//, '');
   return fleet.nodes.map((node) => ({
     targets: [hostPort],
-    labels: { __metrics_path__: `/${node.name}/metrics`, node: node.name },
+    labels: { __metrics_path__: `/${node.name}/${suffix}`, node: node.name },
   }));
 }
 
@@ -123,8 +123,14 @@ function routeRequest(state: ServerState, req: IncomingMessage, res: ServerRespo
   else if (path === '/healthz') writeText(res, 200, 'ok\n');
   else if (path === '/ground-truth.json') {
     writeText(res, 200, JSON.stringify(state.fleet.groundTruth()), jsonContentType);
-  } else if (path === '/targets.json') {
-    writeText(res, 200, JSON.stringify(listHttpSdTargets(state.fleet, state.baseUrl)), jsonContentType);
+  } else if (path === '/targets.json' || path === '/node-exporter-targets.json') {
+    const suffix = path === '/targets.json' ? 'metrics' : 'node-exporter/metrics';
+    writeText(
+      res,
+      200,
+      JSON.stringify(listHttpSdTargets(state.fleet, state.baseUrl, suffix)),
+      jsonContentType,
+    );
   } else writeText(res, 404, 'not found\n');
 }
 
@@ -135,7 +141,7 @@ function formatBaseUrl(host: string, port: number): string {
 /**
  * One HTTP server for the whole fleet: `GET /<node>/metrics` (dcgm-exporter text),
  * `/<node>/node-exporter/metrics` (InfiniBand), `/slurm/{sacct.json,squeue.json,scontrol-show-job.txt}`,
- * `/kubernetes/api/v1/pods`, `/ground-truth.json`, `/targets.json` (Prometheus HTTP SD) and `/healthz`.
+ * `/kubernetes/api/v1/pods`, `/ground-truth.json`, `/targets.json` and `/node-exporter-targets.json` (Prometheus HTTP SD), `/healthz`.
  */
 export async function startSimServer(options: SimServerOptions): Promise<SimServer> {
   const { fleet, host = '127.0.0.1', port = 0, clock = Date.now } = options;
