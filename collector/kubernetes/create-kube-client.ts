@@ -84,13 +84,10 @@ async function getOwner(apis: OwnerApis, namespace: string, ref: KubeOwnerRefere
     return { found: false, reason: 'unsupported', message: `kind ${ref.kind} is not followed` };
   const result = await attempt(() => request);
   if (!result.ok) {
-    const gone = result.error.status === 404;
-    const status = result.error.status === null ? '' : ` (${result.error.status})`;
-    return {
-      found: false,
-      reason: gone ? 'gone' : 'error',
-      message: gone ? 'is gone (404)' : `${result.error.message}${status}`,
-    };
+    const code = result.error.status;
+    if (code === 404) return { found: false, reason: 'gone', message: 'is gone (404)' };
+    const message = `${result.error.message}${code === null ? '' : ` (${code})`}`;
+    return { found: false, reason: code === 403 ? 'forbidden' : 'error', message };
   }
   const object = normalizeOwnerObject(result.value);
   if (object === null) return { found: false, reason: 'error', message: 'owner object has no metadata' };
@@ -125,7 +122,10 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
     async watchPods({ namespace, resourceVersion }, onEvent, onDone) {
       const path =
         namespace === null ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-      const query = { resourceVersion, allowWatchBookmarks: true };
+      // Like client-go's reflector: ask the server to end the watch after 5–10 min, so a half-dead connection
+      // that never delivers a FIN cannot hold the reader forever.
+      const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+      const query = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
       try {
         const controller = await watch.watch(
           path,

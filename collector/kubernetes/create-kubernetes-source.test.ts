@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../core/clock.js';
 import type { KubernetesCollectorConfig } from '../../core/config.js';
 import {
   type FakeKubeApi,
@@ -10,7 +11,14 @@ import {
   readKubeFixture,
   startFakeKubeApi,
 } from '../../test/helpers/fake-kube-api.js';
-import { createKubernetesSource, type KubernetesSource, loadKubeConfig } from './create-kubernetes-source.js';
+import { createKubeClient } from './create-kube-client.js';
+import {
+  createKubernetesSource,
+  createKubernetesSourceWithClient,
+  type KubernetesSource,
+  loadKubeConfig,
+} from './create-kubernetes-source.js';
+import type { KubeClient } from './kube-client.js';
 
 const config: KubernetesCollectorConfig = {
   enabled: true,
@@ -92,6 +100,31 @@ describe('createKubernetesSource', () => {
     expect(jobs.find((j) => j.name === 'bert-pretrain')?.state).toBe('running');
     expect(issues.map((i) => i.message)).toContain(
       'owner PyTorchJob/bert-pretrain is gone (uid e1d2c3b4-4444-4a5b-9c6d-7e8f9a0b1c2d replaced by new-uid)',
+    );
+  });
+
+  it('keeps each job’s id when owner lookups fail for a while, and flags the failures', async () => {
+    const api = await fakeCluster();
+    const clock = createManualClock(Date.parse('2026-12-01T12:00:00Z'));
+    const real = createKubeClient(fakeKubeConfig(api.url));
+    let failing = false;
+    const client: KubeClient = {
+      ...real,
+      getOwner: (namespace, ref) =>
+        failing
+          ? Promise.resolve({ found: false, reason: 'error', message: 'etcdserver: request timed out (500)' })
+          : real.getOwner(namespace, ref),
+    };
+    const source = await started(
+      createKubernetesSourceWithClient(client, config, { cluster: 'lab', watcher: { clock } }),
+    );
+    const before = (await source.listJobs()).jobs.map((j) => j.jobId).sort();
+    failing = true;
+    clock.advance(3_600_000);
+    const { jobs, issues } = await source.listJobs();
+    expect(jobs.map((j) => j.jobId).sort()).toEqual(before);
+    expect(issues.map((i) => i.message)).toContain(
+      'owner ReplicaSet/vllm-llama-7d9c8b6f5: etcdserver: request timed out (500)',
     );
   });
 

@@ -6,10 +6,20 @@ import type { JobRecord, RecordIssue } from '../jobs/types.js';
 import { createKubeClient } from './create-kube-client.js';
 import type { KubeClient } from './kube-client.js';
 import { mapPodsToJobs, type ObservedPod } from './map-pods-to-jobs.js';
-import { createCachedOwnerResolver, resolveOwnerChain } from './owner-chain.js';
+import {
+  createCachedOwnerResolver,
+  type OwnerChain,
+  type OwnerResolver,
+  resolveOwnerChain,
+} from './owner-chain.js';
 import type { PodDevice } from './parse-pod-resources.js';
 import type { PodGpuOptions } from './pod-gpus.js';
-import { createPodWatcher, type PodWatcherHealth, type PodWatcherOptions } from './pod-watcher.js';
+import {
+  createPodWatcher,
+  type PodWatcherHealth,
+  type PodWatcherOptions,
+  type WatchedPod,
+} from './pod-watcher.js';
 
 export interface KubernetesSourceOptions {
   /** Cluster name on every record; defaults to the kubeconfig's current context. */
@@ -87,6 +97,23 @@ function createNamespaceLabelCache(client: KubeClient, ttlMs: number, now: () =>
   };
 }
 
+/** Keeps each pod's last chain that ended cleanly, so a passing API error never changes a running job's id. */
+function createPodChains(resolver: OwnerResolver) {
+  const lastGood = new Map<string, OwnerChain>();
+  return async (pods: readonly WatchedPod[], concurrency: number): Promise<ObservedPod[]> => {
+    const observed = await mapWithConcurrency(pods, concurrency, async (watched) => {
+      const chain = await resolveOwnerChain(watched.pod.namespace, watched.pod.ownerReferences, resolver);
+      const previous = lastGood.get(watched.pod.uid);
+      if (!chain.transient) lastGood.set(watched.pod.uid, chain);
+      else if (previous !== undefined) return { ...watched, chain: { ...previous, issues: chain.issues } };
+      return { ...watched, chain };
+    });
+    const present = new Set(pods.map((w) => w.pod.uid));
+    for (const uid of lastGood.keys()) if (!present.has(uid)) lastGood.delete(uid);
+    return observed;
+  };
+}
+
 /** Wires a client (real or injected) to the watcher, the owner resolver and the pure mapping. */
 export function createKubernetesSourceWithClient(
   client: KubeClient,
@@ -100,7 +127,7 @@ export function createKubernetesSourceWithClient(
     ...options.watcher,
   });
   const now = () => options.watcher?.clock?.now() ?? Date.now();
-  const resolver = createCachedOwnerResolver(client, { now });
+  const chains = createPodChains(createCachedOwnerResolver(client, { now }));
   const namespaceLabels = createNamespaceLabelCache(client, options.namespaceLabelsTtlMs ?? 600_000, now);
   return {
     start: () => watcher.start(),
@@ -109,14 +136,7 @@ export function createKubernetesSourceWithClient(
     stop: () => watcher.stop(),
     async listJobs() {
       const issues = watcher.takeIssues();
-      const observed: ObservedPod[] = await mapWithConcurrency(
-        watcher.snapshot(),
-        options.ownerConcurrency ?? 16,
-        async (w) => ({
-          ...w,
-          chain: await resolveOwnerChain(w.pod.namespace, w.pod.ownerReferences, resolver),
-        }),
-      );
+      const observed = await chains(watcher.snapshot(), options.ownerConcurrency ?? 16);
       const namespaces = [...new Set(observed.map((o) => o.pod.namespace))].sort();
       const mapped = mapPodsToJobs(observed, {
         cluster: options.cluster,

@@ -90,6 +90,7 @@ describe('resolveOwnerChain', () => {
     expect(chain).toEqual({
       links: [{ ref: ref('Foo', 'x', 'u', 'example.com/v1'), labels: null }],
       issues: [],
+      transient: false,
     });
   });
 
@@ -97,6 +98,7 @@ describe('resolveOwnerChain', () => {
     const resolver: OwnerResolver = { getOwner: () => Promise.reject(new Error('socket hang up')) };
     const chain = await resolveOwnerChain('ns', [ref('ReplicaSet', 'x', 'u')], resolver);
     expect(chain.issues).toEqual(['owner ReplicaSet/x: Error: socket hang up']);
+    expect(chain.transient).toBe(true);
   });
 
   it('stops on an ownership cycle', async () => {

@@ -9,8 +9,11 @@ export interface OwnerObject {
 
 export type OwnerLookup =
   | { found: true; object: OwnerObject }
-  /** `gone`: 404; `unsupported`: a kind the reader does not know how to fetch; `error`: 403, 5xx, network. */
-  | { found: false; reason: 'gone' | 'unsupported' | 'error'; message: string };
+  /**
+   * `gone`: 404; `unsupported`: a kind the reader does not follow; `forbidden`: 403 (RBAC, lasting);
+   * `error`: 5xx, time-out, network (passing).
+   */
+  | { found: false; reason: 'gone' | 'unsupported' | 'forbidden' | 'error'; message: string };
 
 export interface OwnerResolver {
   getOwner(namespace: string, ref: KubeOwnerReference): Promise<OwnerLookup>;
@@ -27,6 +30,8 @@ export interface OwnerChain {
   links: OwnerLink[];
   /** Why the chain stopped early: an owner that is gone, forbidden or unreadable. */
   issues: string[];
+  /** The chain stopped on a passing error: a later try may reach further (and give another job id). */
+  transient: boolean;
 }
 
 const MAX_DEPTH = 8;
@@ -48,6 +53,7 @@ export async function resolveOwnerChain(
 ): Promise<OwnerChain> {
   const links: OwnerLink[] = [];
   const issues: string[] = [];
+  let transient = false;
   const seen = new Set<string>();
   let ref = pickControllerRef(podOwners);
   while (ref !== null && links.length < MAX_DEPTH && !seen.has(`${ref.kind}/${ref.name}`)) {
@@ -58,6 +64,7 @@ export async function resolveOwnerChain(
     if (!lookup.found) {
       links.push({ ref, labels: null });
       if (lookup.reason !== 'unsupported') issues.push(`owner ${describe(ref)}: ${lookup.message}`);
+      transient = lookup.reason === 'error';
       break;
     }
     // Same name, other uid: the owner was deleted and recreated, so the pod's real owner is gone.
@@ -69,13 +76,13 @@ export async function resolveOwnerChain(
     links.push({ ref, labels: lookup.object.labels });
     ref = pickControllerRef(lookup.object.ownerReferences);
   }
-  return { links, issues };
+  return { links, issues, transient };
 }
 
 /**
  * Caches lookups by owner uid and shares in-flight requests, so the hundred pods of one job cost one GET per
- * owner. A uid is never reused, so "gone" stays true; "found" is re-read after `ttlMs` to pick up label
- * changes and deletions. Errors are not cached.
+ * owner. A uid is never reused, so "gone" stays true; "found" and "forbidden" are re-read after `ttlMs` (label
+ * changes, deletions, RBAC fixes). Passing errors are not cached.
  */
 export function createCachedOwnerResolver(
   inner: OwnerResolver,
@@ -91,8 +98,9 @@ export function createCachedOwnerResolver(
       .catch((error: unknown): OwnerLookup => ({ found: false, reason: 'error', message: String(error) }))
       .then((lookup) => {
         if (!lookup.found && lookup.reason === 'error') cache.delete(key);
-        else if (lookup.found) cache.set(key, { at: now(), lookup: Promise.resolve(lookup) });
-        else cache.set(key, { at: Number.POSITIVE_INFINITY, lookup: Promise.resolve(lookup) });
+        else if (lookup.found || lookup.reason === 'forbidden') {
+          cache.set(key, { at: now(), lookup: Promise.resolve(lookup) });
+        } else cache.set(key, { at: Number.POSITIVE_INFINITY, lookup: Promise.resolve(lookup) });
         return lookup;
       });
   return {

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import type { RecordIssue } from '../jobs/types.js';
 import type { KubeClient, KubeError } from './kube-client.js';
+import { listGpuPods } from './list-gpu-pods.js';
 import { normalizePod } from './pod.js';
 import { isGpuPod, type PodGpuOptions } from './pod-gpus.js';
 import { PodStore, type WatchedPod } from './pod-store.js';
@@ -76,161 +77,185 @@ function describeError(error: KubeError): string {
 }
 
 /** List + watch GPU pods, resuming from the last resourceVersion and re-listing when it expires. */
-export function createPodWatcher(options: PodWatcherOptions): PodWatcher {
-  const clock = options.clock ?? systemClock;
-  const backoff = options.backoff ?? { initialMs: 1_000, maxMs: 30_000 };
-  const store = new PodStore(options.deletedRetentionMs ?? 3_600_000, options.maxIssues ?? 200);
-  const scopes: Scope[] = (options.namespaces.length === 0 ? [null] : options.namespaces).map(
-    (namespace) => ({
-      key: namespace ?? '*',
-      namespace,
-      resourceVersion: null,
-      synced: false,
-    }),
-  );
-  const abort = new AbortController();
-  const health = {
+class ListWatchPodWatcher implements PodWatcher {
+  private readonly clock: Clock;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly store: PodStore;
+  private readonly scopes: Scope[];
+  private readonly abort = new AbortController();
+  private readonly counts = { lists: 0, relists: 0, reconnects: 0 };
+  private readonly status = {
     lastSyncAt: null as Date | null,
     lastError: null as string | null,
     lastErrorAt: null as Date | null,
   };
-  const counts = { lists: 0, relists: 0, reconnects: 0 };
-  let loops: Promise<void>[] = [];
-  let markSynced: () => void = () => {};
-  const synced = new Promise<void>((resolve) => {
-    markSynced = resolve;
+  private loops: Promise<void>[] = [];
+  private markSynced: () => void = () => {};
+  private readonly synced = new Promise<void>((resolve) => {
+    this.markSynced = resolve;
   });
 
-  const now = () => new Date(clock.now());
-  const recordError = (message: string) => {
-    health.lastError = message;
-    health.lastErrorAt = now();
-  };
-  const badObject = (scope: Scope, message: string) =>
-    store.addIssue({
+  constructor(private readonly options: PodWatcherOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.backoff = options.backoff ?? { initialMs: 1_000, maxMs: 30_000 };
+    this.store = new PodStore(options.deletedRetentionMs ?? 3_600_000, options.maxIssues ?? 200);
+    const namespaces = options.namespaces.length === 0 ? [null] : options.namespaces;
+    this.scopes = namespaces.map((namespace) => ({
+      key: namespace ?? '*',
+      namespace,
+      resourceVersion: null,
+      synced: false,
+    }));
+  }
+
+  start(): void {
+    if (this.loops.length > 0 || this.abort.signal.aborted) return;
+    this.loops = this.scopes.map((scope) => this.run(scope));
+  }
+
+  waitForSync(): Promise<void> {
+    const stopped = new Promise<void>((resolve) =>
+      this.abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    return Promise.race([this.synced, stopped]);
+  }
+
+  snapshot(): WatchedPod[] {
+    return this.store.list(this.clock.now());
+  }
+
+  takeIssues(): RecordIssue[] {
+    return this.store.drainIssues();
+  }
+
+  health(): PodWatcherHealth {
+    return {
+      synced: this.scopes.every((s) => s.synced),
+      ...this.status,
+      ...this.counts,
+      gpuPods: this.store.liveCount(),
+      scopes: this.scopes.map(({ namespace, resourceVersion, synced }) => ({
+        namespace,
+        resourceVersion,
+        synced,
+      })),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.loops);
+  }
+
+  private now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  private recordError(message: string): void {
+    this.status.lastError = message;
+    this.status.lastErrorAt = this.now();
+  }
+
+  private badObject(scope: Scope, message: string): void {
+    this.store.addIssue({
       source: scopePath(scope.namespace),
       line: null,
       field: 'metadata',
       jobId: null,
       message,
     });
+  }
 
-  /** Reads every page, then swaps the scope's pods in one step so a failed page never leaves half a state. */
-  async function list(scope: Scope): Promise<boolean> {
-    const pods = [];
-    let continueToken: string | null = null;
-    let resourceVersion = '';
-    do {
-      const page = await options.client.listPods({
-        namespace: scope.namespace,
-        limit: options.pageSize ?? 500,
-        continueToken,
-      });
-      if (abort.signal.aborted) return false;
-      if (!page.ok) {
-        recordError(`list ${scopePath(scope.namespace)}: ${describeError(page.error)}`);
-        return false;
-      }
-      for (const item of page.value.items) {
-        const pod = normalizePod(item);
-        if (!pod.ok) badObject(scope, pod.error);
-        else if (isGpuPod(pod.value, options.gpu)) pods.push(pod.value);
-      }
-      continueToken = page.value.continueToken;
-      resourceVersion = page.value.resourceVersion || resourceVersion;
-    } while (continueToken !== null);
-    store.replaceScope(scope.key, pods, now());
-    scope.resourceVersion = resourceVersion;
-    counts.lists++;
-    health.lastSyncAt = now();
+  private async list(scope: Scope): Promise<boolean> {
+    const request = {
+      namespace: scope.namespace,
+      pageSize: this.options.pageSize ?? 500,
+      gpu: this.options.gpu,
+    };
+    const listed = await listGpuPods(
+      this.options.client,
+      request,
+      (m) => this.badObject(scope, m),
+      this.abort.signal,
+    );
+    if (!listed.ok) {
+      if (listed.error !== 'aborted')
+        this.recordError(`list ${scopePath(scope.namespace)}: ${describeError(listed.error)}`);
+      return false;
+    }
+    this.store.replaceScope(scope.key, listed.value.pods, this.now());
+    scope.resourceVersion = listed.value.resourceVersion;
+    this.counts.lists++;
+    this.status.lastSyncAt = this.now();
     if (!scope.synced) {
       scope.synced = true;
-      if (scopes.every((s) => s.synced)) markSynced();
+      if (this.scopes.every((s) => s.synced)) this.markSynced();
     }
     return true;
   }
 
-  function handleEvent(scope: Scope, type: string, object: unknown) {
+  private handleEvent(scope: Scope, type: string, object: unknown): void {
     scope.resourceVersion = resourceVersionOf(object) ?? scope.resourceVersion;
-    health.lastSyncAt = now();
+    this.status.lastSyncAt = this.now();
     if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
     const pod = normalizePod(object);
-    if (!pod.ok) return badObject(scope, `${type} event: ${pod.error}`);
-    if (!isGpuPod(pod.value, options.gpu)) return;
-    if (type === 'DELETED') store.markDeleted(scope.key, pod.value, now());
-    else store.upsert(scope.key, pod.value);
+    if (!pod.ok) {
+      this.badObject(scope, `${type} event: ${pod.error}`);
+      return;
+    }
+    if (!isGpuPod(pod.value, this.options.gpu)) return;
+    if (type === 'DELETED') this.store.markDeleted(scope.key, pod.value, this.now());
+    else this.store.upsert(scope.key, pod.value);
   }
 
-  function sleep(ms: number): Promise<void> {
-    if (ms <= 0 || abort.signal.aborted) return Promise.resolve();
+  private sleep(ms: number): Promise<void> {
+    const signal = this.abort.signal;
+    if (ms <= 0 || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        abort.signal.removeEventListener('abort', done);
+        signal.removeEventListener('abort', done);
         resolve();
-      }
-      abort.signal.addEventListener('abort', done);
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
     });
   }
 
-  const nextDelay = (delayMs: number) => Math.min(backoff.maxMs, Math.max(backoff.initialMs, delayMs * 2));
+  private nextDelay(delayMs: number): number {
+    return Math.min(this.backoff.maxMs, Math.max(this.backoff.initialMs, delayMs * 2));
+  }
 
-  async function run(scope: Scope): Promise<void> {
+  private async run(scope: Scope): Promise<void> {
     let delayMs = 0;
-    while (!abort.signal.aborted) {
-      await sleep(delayMs);
-      if (abort.signal.aborted) return;
-      if (scope.resourceVersion === null && !(await list(scope))) {
-        delayMs = nextDelay(delayMs);
+    while (!this.abort.signal.aborted) {
+      await this.sleep(delayMs);
+      if (this.abort.signal.aborted) return;
+      if (scope.resourceVersion === null && !(await this.list(scope))) {
+        delayMs = this.nextDelay(delayMs);
         continue;
       }
       const request = { namespace: scope.namespace, resourceVersion: scope.resourceVersion ?? '' };
-      const outcome = await watchOnce(
-        options.client,
-        request,
-        (t, o) => handleEvent(scope, t, o),
-        abort.signal,
-      );
+      const onEvent = (type: string, object: unknown) => this.handleEvent(scope, type, object);
+      const outcome = await watchOnce(this.options.client, request, onEvent, this.abort.signal);
       if (outcome.kind === 'stopped') return;
       if (outcome.kind === 'expired') {
         // The server compacted past our resourceVersion: only a fresh list can tell what changed meanwhile.
         scope.resourceVersion = null;
-        counts.relists++;
+        this.counts.relists++;
         delayMs = 0;
         continue;
       }
-      counts.reconnects++;
-      if (outcome.error !== null)
-        recordError(`watch ${scopePath(scope.namespace)}: ${describeError(outcome.error)}`);
+      this.counts.reconnects++;
+      if (outcome.error !== null) {
+        this.recordError(`watch ${scopePath(scope.namespace)}: ${describeError(outcome.error)}`);
+      }
       // A stream that delivered events was healthy (servers close watches on a timeout): resume at once.
-      delayMs = outcome.sawEvents ? 0 : nextDelay(delayMs);
+      delayMs = outcome.sawEvents ? 0 : this.nextDelay(delayMs);
     }
   }
+}
 
-  return {
-    start() {
-      if (loops.length > 0 || abort.signal.aborted) return;
-      loops = scopes.map((scope) => run(scope));
-    },
-    waitForSync: () =>
-      Promise.race([synced, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r()))]),
-    snapshot: () => store.list(clock.now()),
-    takeIssues: () => store.drainIssues(),
-    health: () => ({
-      synced: scopes.every((s) => s.synced),
-      ...health,
-      ...counts,
-      gpuPods: store.liveCount(),
-      scopes: scopes.map(({ namespace, resourceVersion, synced }) => ({
-        namespace,
-        resourceVersion,
-        synced,
-      })),
-    }),
-    async stop() {
-      abort.abort();
-      await Promise.all(loops);
-    },
-  };
+export function createPodWatcher(options: PodWatcherOptions): PodWatcher {
+  return new ListWatchPodWatcher(options);
 }
