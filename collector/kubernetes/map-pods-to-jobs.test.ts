@@ -177,15 +177,28 @@ describe('mapPodsToJobs', () => {
     });
   });
 
-  it('keeps a group running while one pod runs and counts only live pods as allocated', async () => {
+  it('keeps a group running while one pod runs; live pods count as requested, bound ones as allocated', async () => {
     const done = readKubeFixture<Raw>(POD_FIXTURES.oomKilled);
     const running = readKubeFixture<Raw>(POD_FIXTURES.oomKilled);
     running.metadata['name'] = 'finetune-lora-retry';
     running.metadata['uid'] = 'retry-uid';
     running['status'] = { phase: 'Running', startTime: '2026-12-01T07:42:00Z' };
-    const job = only(mapPodsToJobs([await observe(done), await observe(running)], options).jobs);
-    expect(job).toMatchObject({ state: 'running', endedAt: null, gpusRequested: 8, gpusAllocated: 4 });
-    expect(job.rawState).toBe('Failed/OOMKilled:1,Running:1');
+    const waiting = readKubeFixture<Raw>(POD_FIXTURES.oomKilled);
+    waiting.metadata['name'] = 'finetune-lora-extra';
+    waiting.metadata['uid'] = 'extra-uid';
+    waiting.spec['nodeName'] = undefined;
+    waiting['status'] = { phase: 'Pending' };
+    const job = only(
+      mapPodsToJobs([await observe(done), await observe(running), await observe(waiting)], options).jobs,
+    );
+    expect(job).toMatchObject({
+      state: 'running',
+      endedAt: null,
+      gpusRequested: 8,
+      gpusAllocated: 4,
+      nodes: ['gpu-node-b05'],
+    });
+    expect(job.rawState).toBe('Pending:1,Failed/OOMKilled:1,Running:1');
   });
 
   it('falls back to the namespace’s labels for team and project', async () => {

@@ -118,7 +118,7 @@ function buildJob(jobId: string, members: Member[], options: MapPodsOptions): Jo
   const nsLabels = options.namespaceLabels?.get(pod.namespace);
   const state = combinePodStates(members.map((m) => m.state.state));
   const allDone = members.every((m) => m.state.terminal);
-  // A running job holds what its live pods hold; a finished one is charged what its pods held.
+  // A running job asks for and holds what its live pods do; a finished one is charged what its pods held.
   const holders = allDone ? members : members.filter((m) => !m.state.terminal);
   const allocations = holders.flatMap((m) => podAllocations(m, options.devices ?? []));
   const userKeys = options.userKeys ?? DEFAULT_USER_KEYS;
@@ -138,7 +138,7 @@ function buildJob(jobId: string, members: Member[], options: MapPodsOptions): Jo
     submittedAt: minDate(members.map((m) => m.observed.pod.createdAt)),
     startedAt: minDate(members.map((m) => m.observed.pod.startedAt)),
     endedAt: allDone ? maxDate(members.map((m) => podEndedAt(m.observed))) : null,
-    gpusRequested: members.reduce((sum, m) => sum + m.gpus.count, 0),
+    gpusRequested: holders.reduce((sum, m) => sum + m.gpus.count, 0),
     gpusAllocated: allocations.length,
     gpuType: gpuTypeOf(members),
     nodes: [...new Set(allocations.map((a) => a.node))].sort(),
