@@ -117,107 +117,131 @@ function objectPath(apiVersion: string, kind: string, namespace: string, name: s
   return `${base}/namespaces/${namespace}/${pluralOf(kind)}/${name}`;
 }
 
-export async function startFakeKubeApi(): Promise<FakeKubeApi> {
-  let rv = 1000;
-  let compactedRv = 0;
-  const pods = new Map<string, Obj>();
-  const events: StoredEvent[] = [];
-  const objects = new Map<string, Obj>();
-  const snapshots = new Map<string, { rv: number; items: Obj[] }>();
-  const watches = new Set<LiveWatch>();
-  const requests: string[] = [];
-  let holding = false;
-  const held: {
-    req: IncomingMessage;
-    res: ServerResponse;
-    namespace: string | null;
-    query: URLSearchParams;
-  }[] = [];
+interface WatchRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  namespace: string | null;
+  query: URLSearchParams;
+}
 
-  function record(type: EventType, pod: Obj): Obj {
-    rv += 1;
+class FakeKubeApiServer implements FakeKubeApi {
+  url = '';
+  readonly requests: string[] = [];
+  expiredAs: 'event' | 'http' = 'event';
+  private rv = 1000;
+  private compactedRv = 0;
+  private readonly pods = new Map<string, Obj>();
+  private readonly events: StoredEvent[] = [];
+  private readonly objects = new Map<string, Obj>();
+  private readonly snapshots = new Map<string, { rv: number; items: Obj[] }>();
+  private readonly watches = new Set<LiveWatch>();
+  private holding = false;
+  private readonly held: WatchRequest[] = [];
+  readonly server: Server = createServer((req, res) => this.handle(req, res));
+
+  addPod = (pod: Obj) => this.record('ADDED', pod);
+  updatePod = (pod: Obj) => this.record('MODIFIED', pod);
+
+  deletePod(namespace: string, name: string): void {
+    const pod = this.pods.get(`${namespace}/${name}`);
+    if (pod !== undefined) this.record('DELETED', pod);
+  }
+
+  putObject(object: Obj): void {
+    const m = meta(object);
+    const path = objectPath(
+      String(object['apiVersion']),
+      String(object['kind']),
+      String(m['namespace']),
+      String(m['name']),
+    );
+    this.objects.set(path, object);
+  }
+
+  deleteObject(apiVersion: string, kind: string, namespace: string, name: string): void {
+    this.objects.delete(objectPath(apiVersion, kind, namespace, name));
+  }
+
+  putNamespace(name: string, labels: Record<string, string>): void {
+    this.objects.set(`/api/v1/namespaces/${name}`, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels },
+    });
+  }
+
+  compact(): void {
+    this.compactedRv = this.rv;
+    this.events.length = 0;
+  }
+
+  bookmark(): void {
+    const object = { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } };
+    for (const watch of this.watches) {
+      if (watch.bookmarks) watch.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+    }
+  }
+
+  dropWatches(): void {
+    for (const watch of this.watches) watch.res.end();
+    this.watches.clear();
+  }
+
+  holdWatches(): void {
+    this.holding = true;
+  }
+
+  releaseWatches(): void {
+    this.holding = false;
+    for (const w of this.held.splice(0)) if (!w.res.destroyed) this.handleWatch(w);
+  }
+
+  heldWatches = () => this.held.filter((w) => !w.res.destroyed).length;
+  resourceVersion = () => this.rv;
+  openWatches = () => this.watches.size;
+
+  async close(): Promise<void> {
+    this.dropWatches();
+    for (const w of this.held.splice(0)) w.res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private record(type: EventType, pod: Obj): Obj {
+    this.rv += 1;
     const stamped = structuredClone(pod);
-    stamped['metadata'] = { ...meta(stamped), resourceVersion: String(rv) };
-    events.push({ rv, type, object: stamped });
-    if (type === 'DELETED') pods.delete(podKey(stamped));
-    else pods.set(podKey(stamped), stamped);
-    for (const watch of watches) {
-      if (watch.namespace === null || watch.namespace === meta(stamped)['namespace']) {
+    stamped['metadata'] = { ...meta(stamped), resourceVersion: String(this.rv) };
+    this.events.push({ rv: this.rv, type, object: stamped });
+    if (type === 'DELETED') this.pods.delete(podKey(stamped));
+    else this.pods.set(podKey(stamped), stamped);
+    for (const watch of this.watches) {
+      if (inScope(watch.namespace)(stamped))
         watch.res.write(`${JSON.stringify({ type, object: stamped })}\n`);
-      }
     }
     return stamped;
   }
 
-  function inScope(namespace: string | null) {
-    return (pod: Obj) => namespace === null || meta(pod)['namespace'] === namespace;
+  private handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    if (req.method !== 'GET') return sendJson(res, 405, status(405, 'MethodNotAllowed', 'read-only fake'));
+    if (url.pathname === '/api/v1/pods')
+      return this.handlePods({ req, res, namespace: null, query: url.searchParams });
+    const nsPods = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
+    if (nsPods) {
+      const namespace = decodeURIComponent(nsPods[1] ?? '');
+      return this.handlePods({ req, res, namespace, query: url.searchParams });
+    }
+    const found = this.objects.get(url.pathname);
+    if (found !== undefined) return sendJson(res, 200, found);
+    const parts = url.pathname.split('/');
+    const name = parts.at(-1) ?? '';
+    const resource = parts.at(-2) ?? '';
+    sendJson(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource }));
   }
 
-  function handleList(res: ServerResponse, namespace: string | null, query: URLSearchParams) {
-    const token = query.get('continue');
-    let snapshot = token === null ? undefined : snapshots.get(token);
-    if (token !== null && (snapshot === undefined || snapshot.rv < compactedRv)) {
-      return sendJson(
-        res,
-        410,
-        status(
-          410,
-          'Expired',
-          'The provided continue parameter is too old to display a consistent list result.',
-        ),
-      );
-    }
-    if (snapshot === undefined) {
-      const items = [...pods.values()]
-        .filter(inScope(namespace))
-        .sort((a, b) => podKey(a).localeCompare(podKey(b)));
-      snapshot = { rv, items };
-    }
-    const limit = Number(query.get('limit') ?? '0');
-    const page = limit > 0 ? snapshot.items.slice(0, limit) : snapshot.items;
-    const rest = snapshot.items.slice(page.length);
-    const metadata: Obj = { resourceVersion: String(snapshot.rv) };
-    if (rest.length > 0) {
-      const next = `c${snapshots.size + 1}-${snapshot.rv}`;
-      snapshots.set(next, { rv: snapshot.rv, items: rest });
-      metadata['continue'] = next;
-      metadata['remainingItemCount'] = rest.length;
-    }
-    sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata, items: page });
-  }
-
-  function handleWatch(
-    req: IncomingMessage,
-    res: ServerResponse,
-    namespace: string | null,
-    query: URLSearchParams,
-  ) {
-    const from = query.get('resourceVersion') ?? '';
-    const expired = from !== '' && from !== '0' && Number(from) < compactedRv;
-    const message = `too old resource version: ${from} (${compactedRv})`;
-    if (expired && api.expiredAs === 'http') return sendJson(res, 410, status(410, 'Expired', message));
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    if (expired) {
-      res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', message) })}\n`);
-      return;
-    }
-    // No resourceVersion: the server first sends the current state as synthetic ADDED events.
-    const replay =
-      from === '' || from === '0'
-        ? [...pods.values()].filter(inScope(namespace)).map((object) => ({ type: 'ADDED', object }))
-        : events.filter((e) => e.rv > Number(from) && inScope(namespace)(e.object));
-    for (const event of replay) res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
-    const watch: LiveWatch = { namespace, bookmarks: query.get('allowWatchBookmarks') === 'true', res };
-    watches.add(watch);
-    req.on('close', () => watches.delete(watch));
-  }
-
-  function handlePods(
-    req: IncomingMessage,
-    res: ServerResponse,
-    namespace: string | null,
-    query: URLSearchParams,
-  ) {
+  private handlePods(request: WatchRequest) {
+    const { res, query } = request;
     if (query.has('labelSelector') || query.has('fieldSelector')) {
       return sendJson(
         res,
@@ -226,91 +250,66 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       );
     }
     const watching = query.get('watch') === 'true' || query.get('watch') === '1';
-    if (watching && holding) held.push({ req, res, namespace, query });
-    else if (watching) handleWatch(req, res, namespace, query);
-    else handleList(res, namespace, query);
+    if (watching && this.holding) this.held.push(request);
+    else if (watching) this.handleWatch(request);
+    else this.handleList(res, request.namespace, query);
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    requests.push(`${req.method} ${url.pathname}${url.search}`);
-    if (req.method !== 'GET') return sendJson(res, 405, status(405, 'MethodNotAllowed', 'read-only fake'));
-    if (url.pathname === '/api/v1/pods') return handlePods(req, res, null, url.searchParams);
-    const nsPods = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname);
-    if (nsPods) return handlePods(req, res, decodeURIComponent(nsPods[1] ?? ''), url.searchParams);
-    const found = objects.get(url.pathname);
-    if (found !== undefined) return sendJson(res, 200, found);
-    const parts = url.pathname.split('/');
-    const name = parts.at(-1) ?? '';
-    const resource = parts.at(-2) ?? '';
-    sendJson(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource }));
+  private handleList(res: ServerResponse, namespace: string | null, query: URLSearchParams) {
+    const token = query.get('continue');
+    let snapshot = token === null ? undefined : this.snapshots.get(token);
+    if (token !== null && (snapshot === undefined || snapshot.rv < this.compactedRv)) {
+      const message = 'The provided continue parameter is too old to display a consistent list result.';
+      return sendJson(res, 410, status(410, 'Expired', message));
+    }
+    if (snapshot === undefined) {
+      const items = [...this.pods.values()]
+        .filter(inScope(namespace))
+        .sort((a, b) => podKey(a).localeCompare(podKey(b)));
+      snapshot = { rv: this.rv, items };
+    }
+    const limit = Number(query.get('limit') ?? '0');
+    const page = limit > 0 ? snapshot.items.slice(0, limit) : snapshot.items;
+    const rest = snapshot.items.slice(page.length);
+    const metadata: Obj = { resourceVersion: String(snapshot.rv) };
+    if (rest.length > 0) {
+      const next = `c${this.snapshots.size + 1}-${snapshot.rv}`;
+      this.snapshots.set(next, { rv: snapshot.rv, items: rest });
+      metadata['continue'] = next;
+      metadata['remainingItemCount'] = rest.length;
+    }
+    sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata, items: page });
   }
 
-  const server: Server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  private handleWatch({ req, res, namespace, query }: WatchRequest) {
+    const from = query.get('resourceVersion') ?? '';
+    const expired = from !== '' && from !== '0' && Number(from) < this.compactedRv;
+    const message = `too old resource version: ${from} (${this.compactedRv})`;
+    if (expired && this.expiredAs === 'http') return sendJson(res, 410, status(410, 'Expired', message));
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    if (expired) {
+      res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', message) })}\n`);
+      return;
+    }
+    // No resourceVersion: the server first sends the current state as synthetic ADDED events.
+    const replay =
+      from === '' || from === '0'
+        ? [...this.pods.values()].filter(inScope(namespace)).map((object) => ({ type: 'ADDED', object }))
+        : this.events.filter((e) => e.rv > Number(from) && inScope(namespace)(e.object));
+    for (const event of replay) res.write(`${JSON.stringify({ type: event.type, object: event.object })}\n`);
+    const watch: LiveWatch = { namespace, bookmarks: query.get('allowWatchBookmarks') === 'true', res };
+    this.watches.add(watch);
+    req.on('close', () => this.watches.delete(watch));
+  }
+}
 
-  const api: FakeKubeApi = {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    expiredAs: 'event',
-    addPod: (pod) => record('ADDED', pod),
-    updatePod: (pod) => record('MODIFIED', pod),
-    deletePod(namespace, name) {
-      const pod = pods.get(`${namespace}/${name}`);
-      if (pod !== undefined) record('DELETED', pod);
-    },
-    putObject(object) {
-      const m = meta(object);
-      objects.set(
-        objectPath(
-          String(object['apiVersion']),
-          String(object['kind']),
-          String(m['namespace']),
-          String(m['name']),
-        ),
-        object,
-      );
-    },
-    deleteObject(apiVersion, kind, namespace, name) {
-      objects.delete(objectPath(apiVersion, kind, namespace, name));
-    },
-    putNamespace(name, labels) {
-      objects.set(`/api/v1/namespaces/${name}`, {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name, labels },
-      });
-    },
-    compact() {
-      compactedRv = rv;
-      events.length = 0;
-    },
-    bookmark() {
-      const object = { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(rv) } };
-      for (const watch of watches)
-        if (watch.bookmarks) watch.res.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
-    },
-    dropWatches() {
-      for (const watch of watches) watch.res.end();
-      watches.clear();
-    },
-    holdWatches() {
-      holding = true;
-    },
-    releaseWatches() {
-      holding = false;
-      for (const w of held.splice(0)) if (!w.res.destroyed) handleWatch(w.req, w.res, w.namespace, w.query);
-    },
-    heldWatches: () => held.filter((w) => !w.res.destroyed).length,
-    resourceVersion: () => rv,
-    openWatches: () => watches.size,
-    async close() {
-      api.dropWatches();
-      for (const w of held.splice(0)) w.res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+function inScope(namespace: string | null) {
+  return (pod: Obj) => namespace === null || meta(pod)['namespace'] === namespace;
+}
+
+export async function startFakeKubeApi(): Promise<FakeKubeApi> {
+  const api = new FakeKubeApiServer();
+  await new Promise<void>((resolve) => api.server.listen(0, '127.0.0.1', resolve));
+  api.url = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
   return api;
 }
