@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
+import { findPackageRoot } from '../core/paths.js';
 import { createFleet, startSimServer } from '../sim/index.js';
 import { startService } from './start-service.js';
 
@@ -20,18 +22,43 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const fleet = createFleet({ seed: options.seed, nodeCount: options.nodes, startMs: Date.now() });
   const sim = await startSimServer({ fleet });
   const token = randomBytes(24).toString('base64url');
+  const simBin = join(findPackageRoot(), 'sim', 'bin');
   const config = parseConfig({
     cluster: 'demo',
     server: { listen: `127.0.0.1:${options.port}` },
     database: { dataDir: options.dataDir ?? './data/demo' },
     auth: { tokens: [{ name: 'demo-admin', role: 'admin', token }] },
-    collectors: { dcgm: { targets: sim.targets, intervalSeconds: 15, timeoutSeconds: 5 } },
+    collectors: {
+      dcgm: { targets: sim.targets, intervalSeconds: 15, timeoutSeconds: 5 },
+      infiniband: {
+        targets: fleet.nodes.map((n) => ({
+          node: n.name,
+          url: `${sim.baseUrl}/${n.name}/node-exporter/metrics`,
+        })),
+        intervalSeconds: 15,
+        timeoutSeconds: 5,
+        // the simulator wires HCA mlx5_i to GPU i, as an 8-rail HGX node is cabled
+        gpuAffinity: Object.fromEntries(
+          fleet.nodes.map((n) => [n.name, Object.fromEntries(n.gpus.map((_, i) => [`mlx5_${i}`, [i]]))]),
+        ),
+      },
+      // the simulator's stand-ins for sacct, squeue and scontrol, fed by its Slurm view of the fleet
+      slurm: {
+        sacct: join(simBin, 'sacct'),
+        squeue: join(simBin, 'squeue'),
+        scontrol: join(simBin, 'scontrol'),
+        intervalSeconds: 30,
+        env: { GPUSCOPE_SIM_URL: sim.baseUrl },
+      },
+    },
   });
   const service = await startService({ config, log });
   const gpuCount = fleet.nodes.reduce((n, node) => n + node.gpus.length, 0);
   console.log(`gpuscope demo: ${fleet.nodes.length} simulated nodes, ${gpuCount} GPUs, seed ${options.seed}
 
   API           ${service.url}/api/v1/gpus
+  jobs          ${service.url}/api/v1/jobs
+  links         ${service.url}/api/v1/links
   targets       ${service.url}/api/v1/targets
   metrics       ${service.url}/metrics
   OpenAPI       ${service.url}/openapi.json

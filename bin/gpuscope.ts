@@ -9,7 +9,7 @@ const usage = `gpuscope — GPU cluster observability and cost optimisation
 
 Usage:
   gpuscope serve [--config FILE] [--role all|collector|api]
-  gpuscope demo [--nodes N] [--port P] [--seed S]
+  gpuscope demo [--nodes N] [--port P] [--seed S] [--data-dir DIR]
   gpuscope migrate [--config FILE]
   gpuscope backfill --from ISO --to ISO [--config FILE]
 
@@ -17,20 +17,14 @@ The config file may also be given as GPUSCOPE_CONFIG; see README.md for keys and
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      config: { type: 'string' },
-      role: { type: 'string', default: 'all' },
-      nodes: { type: 'string', default: '10' },
-      port: { type: 'string', default: '8080' },
-      seed: { type: 'string', default: '42' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: false,
-  });
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(rest);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
+    return 2;
+  }
+  const { values } = parsed;
   if (!command || values.help || command === 'help') {
     console.log(usage);
     return command ? 0 : 2;
@@ -46,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
           nodes: toInt(values.nodes, 'nodes'),
           port: toInt(values.port, 'port'),
           seed: toInt(values.seed, 'seed'),
+          ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
         });
       }
       case 'migrate':
@@ -163,3 +158,21 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      config: { type: 'string' },
+      role: { type: 'string', default: 'all' },
+      nodes: { type: 'string', default: '10' },
+      port: { type: 'string', default: '8080' },
+      seed: { type: 'string', default: '42' },
+      'data-dir': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+}

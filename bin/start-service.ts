@@ -1,15 +1,27 @@
+import { hostname as hostName } from 'node:os';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import { createApp } from '../api/app.js';
+import { createNvlinkSink } from '../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../collector/dcgm/run-dcgm-scrape-tick.js';
+import { createFabricMetrics, type FabricMetrics } from '../collector/fabric/metrics.js';
+import {
+  FabricCollectorState,
+  flushLinkRollups,
+  runFabricTick,
+} from '../collector/fabric/run-fabric-tick.js';
+import { createJobMetrics } from '../collector/jobs/metrics.js';
+import { runAttributionTick } from '../collector/jobs/run-attribution-tick.js';
+import { type JobReader, JobReadersState, runJobsTick } from '../collector/jobs/run-jobs-tick.js';
 import { createCollectorMetrics } from '../collector/metrics.js';
 import { runMaintenanceTick } from '../collector/run-maintenance-tick.js';
+import { createSlurmReader } from '../collector/slurm/create-slurm-reader.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { checkReadiness, type DbHandle, openDb } from '../core/db.js';
 import type { Logger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
-import { createTickerMetrics, startTicker, type Ticker } from '../core/ticker.js';
+import { createTickerMetrics, startTicker, type Ticker, type TickerMetrics } from '../core/ticker.js';
 
 export type Role = 'all' | 'collector' | 'api';
 
@@ -52,9 +64,14 @@ export async function startService(options: {
   if (role === 'all' || role === 'collector') {
     const metrics = createCollectorMetrics(registry);
     const deps = { db: db.db, clock, log, tracer, metrics };
+    const fabric = new FabricCollectorState();
+    const fabricMetrics = createFabricMetrics(registry);
     const dcgm = config.collectors.dcgm;
+    const nvlink = dcgm?.enabled === true && dcgm.nvlink && dcgm.targets.length > 0;
     if (dcgm?.enabled && dcgm.targets.length > 0) {
-      const state = new DcgmCollectorState();
+      const state = new DcgmCollectorState(
+        nvlink ? createNvlinkSink(fabric.rollups, fabricMetrics) : undefined,
+      );
       const settings = { cluster: config.cluster, ...dcgm };
       tickers.push(
         startTicker({
@@ -85,6 +102,21 @@ export async function startService(options: {
       );
       log.info({ url: prometheus.url }, 'prometheus source started');
     }
+    tickers.push(
+      ...(await startJobAndFabricTickers({
+        config,
+        log,
+        clock,
+        db: db.db,
+        registry,
+        tickerMetrics,
+        fabric: {
+          state: fabric,
+          metrics: fabricMetrics,
+          nvlinkIntervalMs: nvlink ? (dcgm?.intervalSeconds ?? 15) * 1000 : null,
+        },
+      })),
+    );
     tickers.push(
       startTicker({
         job: 'maintenance',
@@ -127,4 +159,55 @@ export async function startService(options: {
       await db.close();
     },
   };
+}
+
+/** Scheduler readers, GPU-minute attribution and the InfiniBand fabric, each on its own ticker. */
+async function startJobAndFabricTickers(ctx: {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  db: DbHandle['db'];
+  registry: Registry;
+  tickerMetrics: TickerMetrics;
+  fabric: { state: FabricCollectorState; metrics: FabricMetrics; nvlinkIntervalMs: number | null };
+}): Promise<Ticker[]> {
+  const { config, log, clock, db, registry, tickerMetrics, fabric } = ctx;
+  const tickers: Ticker[] = [];
+  const start = (job: string, intervalMs: number, run: () => Promise<unknown>) =>
+    tickers.push(startTicker({ job, intervalMs, run, log, metrics: tickerMetrics }));
+
+  const jobMetrics = createJobMetrics(registry);
+  const readers: JobReader[] = [];
+  const slurm = config.collectors.slurm;
+  if (slurm?.enabled) readers.push(createSlurmReader(slurm, { defaultCluster: config.cluster }));
+  const kubernetes = config.collectors.kubernetes;
+  if (kubernetes?.enabled) {
+    const { createKubernetesReader } = await import('../collector/kubernetes/create-kubernetes-reader.js');
+    readers.push(await createKubernetesReader(kubernetes, { cluster: config.cluster, log }));
+  }
+  if (readers.length > 0) {
+    const state = new JobReadersState();
+    const deps = { db, clock, log, metrics: jobMetrics };
+    start('jobs_read', (slurm?.intervalSeconds ?? 60) * 1000, () => runJobsTick(deps, state, readers));
+    log.info({ readers: readers.map((r) => r.target) }, 'job readers started');
+  }
+  // attribution also runs without readers: exporter labels alone mark minutes owned or unattributed
+  start('attribution', 60_000, () => runAttributionTick({ db, clock, metrics: jobMetrics }));
+
+  const infiniband = config.collectors.infiniband;
+  if (infiniband?.enabled && (infiniband.sysfsRoot !== undefined || infiniband.targets.length > 0)) {
+    const deps = { db, clock, log, metrics: fabric.metrics };
+    const settings = { ...infiniband, cluster: config.cluster, node: infiniband.node ?? hostName() };
+    start('fabric', infiniband.intervalSeconds * 1000, () => runFabricTick(deps, fabric.state, settings));
+    log.info(
+      { targets: infiniband.targets.length, sysfsRoot: infiniband.sysfsRoot },
+      'fabric collector started',
+    );
+  } else if (fabric.nvlinkIntervalMs !== null) {
+    // no InfiniBand tick to write the NVLink minutes the DCGM scrapes collect: write them on their own
+    start('links_write', fabric.nvlinkIntervalMs, () =>
+      flushLinkRollups({ db, log }, fabric.state, config.cluster, clock.now()),
+    );
+  }
+  return tickers;
 }

@@ -43,6 +43,8 @@ const DcgmCollector = z
       .positive()
       .default(16 * 1024 * 1024),
     concurrency: z.number().int().min(1).max(1024).default(64),
+    /** Also keep NVLink link rollups (utilization, error deltas, suspect zeros) from the same scrapes. */
+    nvlink: z.boolean().default(true),
   })
   .strict();
 
@@ -81,6 +83,8 @@ const SlurmCollector = z
       .positive()
       .max(24 * 366)
       .default(24),
+    /** Extra environment for the Slurm commands, e.g. `SLURM_CONF`. */
+    env: z.record(z.string(), z.string()).default({}),
   })
   .strict();
 

@@ -12,6 +12,7 @@ import { RollupAccumulator } from '../rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../rollup/write.js';
 import { fetchExposition } from './fetch-exposition.js';
 import { ingestSamples } from './ingest.js';
+import type { NvlinkSink } from './nvlink-sink.js';
 import { createLabelCache, formatParseIssue, type LabelCache, parseExposition } from './parse.js';
 
 export interface DcgmCollectorSettings {
@@ -36,6 +37,8 @@ export class DcgmCollectorState {
   readonly ids = new EntityIdCache();
   readonly labelCaches = new Map<string, LabelCache>();
   readonly health = new Map<string, TargetStatus>();
+  /** When set, NVLink readings of every scrape go into these link rollups (written by the caller). */
+  constructor(readonly nvlink?: NvlinkSink) {}
 }
 
 export interface DcgmTickSummary {
@@ -134,6 +137,7 @@ async function scrapeTarget(
     fallbackNode: new URL(target.url).hostname,
     scrapedAtMs,
   });
+  state.nvlink?.observe(target, parsed.samples, scrapedAtMs);
   const issueCount = parsed.issues.length + parsed.suppressedIssues;
   if (issueCount > 0) {
     deps.metrics.parseIssues.inc({ source: 'dcgm' }, issueCount);

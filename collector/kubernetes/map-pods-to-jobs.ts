@@ -146,6 +146,8 @@ function buildJob(jobId: string, members: Member[], options: MapPodsOptions): Jo
     schedulerGpuUsage: null,
     owners: ownersOf(chain),
     labels: { ...pod.labels },
+    // attribution matches the exporter's pod label against these
+    pods: [...new Set(members.map((m) => `${m.observed.pod.namespace}/${m.observed.pod.name}`))].sort(),
   };
 }
 

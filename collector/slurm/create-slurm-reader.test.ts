@@ -11,7 +11,7 @@ const slurm = Config.parse({ collectors: { slurm: { lookbackHours: 2 } } }).coll
 function record(jobId: string, allocations: JobRecord['allocations'] = []): JobRecord {
   return {
     source: 'slurm',
-    cluster: 'c1',
+    cluster: 'hpc',
     jobId,
     name: 'n',
     user: null,
@@ -70,6 +70,7 @@ describe('createSlurmReader', () => {
     // the running view (with GPU indices) comes after sacct's view of the same job, so it wins the upsert
     expect(first.jobs.map((j) => j.allocations.length)).toEqual([0, 1]);
     expect(first.errors).toEqual([]);
+    expect(first.jobs[0]).toMatchObject({ cluster: 'c1', labels: { slurm_cluster: 'hpc' } });
   });
 
   it('reports a failed sacct as an error, keeps the running jobs, and does not move the window on', async () => {

@@ -24,7 +24,15 @@ export function createSlurmReader(
   async function read(now: Date): Promise<JobReadResult> {
     const from = windowStart ?? new Date(now.getTime() - config.lookbackHours * 3_600_000);
     const result: JobReadResult = { jobs: [], issues: [], errors: [] };
-    const take = (records: JobRecord[]) => result.jobs.push(...records);
+    // jobs are stored under gpuscope's cluster (the one telemetry nodes carry), Slurm's own name kept as a label
+    const take = (records: JobRecord[]) =>
+      result.jobs.push(
+        ...records.map((r) => ({
+          ...r,
+          cluster: deps.defaultCluster,
+          labels: { ...r.labels, slurm_cluster: r.cluster },
+        })),
+      );
 
     const finished = await source.listFinishedJobs({ from, to: now });
     if (finished.ok) {

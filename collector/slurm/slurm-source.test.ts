@@ -17,6 +17,7 @@ function fake(name: string, body: string): string {
 
 function config(overrides: Partial<SlurmCollectorConfig>): SlurmCollectorConfig {
   return {
+    env: {},
     enabled: true,
     sacct: 'sacct',
     squeue: 'squeue',

@@ -53,7 +53,7 @@ export function createSlurmSource(config: SlurmCollectorConfig, deps: SlurmSourc
     command,
     args,
     timeoutSeconds: config.timeoutSeconds,
-    env: SLURM_ENV,
+    env: { ...config.env, ...SLURM_ENV },
   });
 
   async function listFinishedJobs(window: { from: Date; to: Date }): Promise<Result<SlurmJobBatch>> {

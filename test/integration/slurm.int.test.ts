@@ -109,6 +109,7 @@ describe.skipIf(!available)('Slurm job reader against a real Slurm', () => {
       jobcompPath: join(stateDir, 'jobcomp.log'),
       controllerTimeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       lookbackHours: 1,
+      env: {},
     };
     source = createSlurmSource(config, { defaultCluster: 'unused' });
     // 2 + 1 GPUs first, then the 2-GPU long job once they are done: the node has 4.
