@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
@@ -23,10 +24,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const sim = await startSimServer({ fleet });
   const token = randomBytes(24).toString('base64url');
   const simBin = join(findPackageRoot(), 'sim', 'bin');
+  const dataDir = options.dataDir ?? './data/demo';
   const config = parseConfig({
     cluster: 'demo',
     server: { listen: `127.0.0.1:${options.port}` },
-    database: { dataDir: options.dataDir ?? './data/demo' },
+    database: { dataDir },
     auth: { tokens: [{ name: 'demo-admin', role: 'admin', token }] },
     collectors: {
       dcgm: { targets: sim.targets, intervalSeconds: 15, timeoutSeconds: 5 },
@@ -42,6 +44,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
           fleet.nodes.map((n) => [n.name, Object.fromEntries(n.gpus.map((_, i) => [`mlx5_${i}`, [i]]))]),
         ),
       },
+      kubernetes: { kubeconfig: writeSimKubeconfig(dataDir, `${sim.baseUrl}/kubernetes`) },
       // the simulator's stand-ins for sacct, squeue and scontrol, fed by its Slurm view of the fleet
       slurm: {
         sacct: join(simBin, 'sacct'),
@@ -76,4 +79,21 @@ Press Ctrl-C to stop.`);
   await service.stop();
   await sim.close();
   return 0;
+}
+
+/** A kubeconfig for the simulator's pod API, kept beside the demo's data: plain HTTP, which the client allows only with TLS verification off. */
+function writeSimKubeconfig(dataDir: string, server: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'sim-kubeconfig.yaml');
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: sim, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]
+users: [{ name: sim, user: {} }]
+contexts: [{ name: sim, context: { cluster: sim, user: sim } }]
+current-context: sim
+`,
+  );
+  return path;
 }

@@ -165,7 +165,7 @@ function parseOptions(args: string[]) {
     options: {
       config: { type: 'string' },
       role: { type: 'string', default: 'all' },
-      nodes: { type: 'string', default: '10' },
+      nodes: { type: 'string', default: '20' },
       port: { type: 'string', default: '8080' },
       seed: { type: 'string', default: '42' },
       'data-dir': { type: 'string' },

@@ -66,6 +66,47 @@ export function answerFabricAndJobs(fleet: Fleet, path: string, query: URLSearch
     case '/kubernetes/api/v1/pods':
       return { status: 200, contentType: jsonType, body: fleet.renderPodList(nowMs) };
     default:
-      return answerNodeExporter(fleet, path, nowMs);
+      return path.startsWith('/kubernetes/')
+        ? answerPodOwner(fleet, path)
+        : answerNodeExporter(fleet, path, nowMs);
   }
+}
+
+const ownerPlurals: Record<string, string> = {
+  replicasets: 'ReplicaSet',
+  jobs: 'Job',
+  pytorchjobs: 'PyTorchJob',
+};
+
+/**
+ * `GET /kubernetes/apis/<group>/<version>/namespaces/<ns>/<plural>/<name>`: the owner object a simulated pod
+ * names (a top-level one, no owners of its own), `GET /kubernetes/api/v1/namespaces/<ns>` for the pods'
+ * namespaces, or a Kubernetes 404 Status, so a client can walk owner chains.
+ */
+function answerPodOwner(fleet: Fleet, path: string) {
+  const ns = /^\/kubernetes\/api\/v1\/namespaces\/([^/]+)$/.exec(path)?.[1];
+  if (ns !== undefined && fleet.pods.some((p) => p.namespace === ns)) {
+    const body = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: {} } };
+    return { status: 200, contentType: jsonType, body: JSON.stringify(body) };
+  }
+  const match = /^\/kubernetes\/apis\/(.+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+  const [, apiVersion = '', namespace = '', plural = '', name = ''] = match ?? [];
+  const pod = fleet.pods.find(
+    (p) =>
+      p.namespace === namespace &&
+      p.owner?.name === name &&
+      p.owner.kind === ownerPlurals[plural] &&
+      p.owner.apiVersion === apiVersion,
+  );
+  if (!pod?.owner) {
+    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 };
+    return {
+      status: 404,
+      contentType: jsonType,
+      body: JSON.stringify({ ...status, message: `${plural} "${name}" not found` }),
+    };
+  }
+  const { kind, uid } = pod.owner;
+  const body = { apiVersion, kind, metadata: { name, namespace, uid, labels: pod.labels } };
+  return { status: 200, contentType: jsonType, body: JSON.stringify(body) };
 }

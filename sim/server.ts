@@ -119,6 +119,7 @@ function routeRequest(state: ServerState, req: IncomingMessage, res: ServerRespo
     : answerFabricAndJobs(state.fleet, path, new URLSearchParams(search), state.clock());
   if (req.method !== 'GET' && req.method !== 'HEAD') writeText(res, 405, 'method not allowed\n');
   else if (node) serveMetrics(state, req, res, node);
+  else if (path === '/kubernetes/api/v1/pods' && isWatch(search)) holdWatch(state, req, res);
   else if (other) writeText(res, other.status, other.body, other.contentType);
   else if (path === '/healthz') writeText(res, 200, 'ok\n');
   else if (path === '/ground-truth.json') {
@@ -132,6 +133,23 @@ function routeRequest(state: ServerState, req: IncomingMessage, res: ServerRespo
       jsonContentType,
     );
   } else writeText(res, 404, 'not found\n');
+}
+
+function isWatch(search: string): boolean {
+  const watch = new URLSearchParams(search).get('watch');
+  return watch === '1' || watch === 'true';
+}
+
+/**
+ * The simulated pods never change, so a watch stays open with no events (as the API server does for a quiet
+ * namespace) until the client or close() ends it; Kubernetes clients can then list and watch the simulator.
+ */
+function holdWatch(state: ServerState, req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  state.heldSockets.add(socket);
+  socket.once('close', () => state.heldSockets.delete(socket));
+  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
 }
 
 function formatBaseUrl(host: string, port: number): string {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubernetesCollectorConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
+import { createFleet, startSimServer } from '../../sim/index.js';
 import {
   fakeKubeConfig,
   POD_FIXTURES,
@@ -40,6 +41,26 @@ describe('createKubernetesReader', () => {
     expect(result.errors).toEqual([]);
     expect(result.jobs).toHaveLength(5);
     expect(result.jobs.every((j) => j.cluster === 'lab')).toBe(true);
+  });
+
+  it('lists and watches the simulator, walking its owner references to PyTorchJobs, Jobs and ReplicaSets', async () => {
+    const fleet = createFleet({ seed: 42, nodeCount: 20, startMs: Date.UTC(2026, 11, 1) });
+    const sim = await startSimServer({ fleet, clock: () => Date.UTC(2026, 11, 1, 1) });
+    cleanups.push(() => sim.close());
+    const reader = track(
+      await createKubernetesReader(config, {
+        cluster: 'sim',
+        log,
+        kubeConfig: fakeKubeConfig(`${sim.baseUrl}/kubernetes`),
+      }),
+    );
+    const result = await reader.read(new Date());
+    expect(result.errors).toEqual([]);
+    expect(result.issues).toEqual([]);
+    const kinds = new Set(result.jobs.flatMap((j) => j.owners.map((o) => o.kind)));
+    expect(kinds).toEqual(new Set(['PyTorchJob', 'Job', 'ReplicaSet']));
+    const pods = result.jobs.flatMap((j) => j.pods ?? []);
+    expect(pods.sort()).toEqual(fleet.pods.map((p) => `${p.namespace}/${p.name}`).sort());
   });
 
   it('turns an unreadable kubeconfig into a read error on every tick instead of failing at start', async () => {

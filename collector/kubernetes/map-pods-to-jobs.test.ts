@@ -106,7 +106,10 @@ describe('mapPodsToJobs', () => {
       nodes: ['gpu-node-c10', 'gpu-node-c11'],
       submittedAt: new Date('2026-12-01T09:30:10Z'),
     });
-    expect(job.pods).toEqual(['ml-training/bert-pretrain-master-0', `ml-training/${worker.metadata['name']}`]);
+    expect(job.pods).toEqual([
+      'ml-training/bert-pretrain-master-0',
+      `ml-training/${worker.metadata['name']}`,
+    ]);
   });
 
   it('keys a bare MIG pod by namespace/pod and records its MIG profile', async () => {
