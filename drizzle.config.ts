@@ -2,7 +2,12 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: ['./collector/schema.ts', './collector/jobs/schema.ts', './analyzer/schema.ts', './api/schema.ts'].filter((p) => p),
+  schema: [
+    './collector/schema.ts',
+    './collector/jobs/schema.ts',
+    './analyzer/schema.ts',
+    './api/schema.ts',
+  ].filter((p) => p),
   out: './migrations',
   casing: 'snake_case',
 });
