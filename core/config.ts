@@ -99,7 +99,9 @@ const InfinibandCollector = z
     targets: z.array(DcgmTarget).default([]),
     intervalSeconds: z.number().positive().max(3600).default(15),
     timeoutSeconds: z.number().positive().max(300).default(10),
-    /** HCA ↔ GPU affinity: `{ "<node>": { "mlx5_0": [0, 1] } }`, else taken from `nvidia-smi topo -m`. */
+    /** With `sysfsRoot`: run `<nvidiaSmi> topo -m` on this host (hourly) to learn which GPUs each HCA serves. */
+    nvidiaSmi: z.string().min(1).optional(),
+    /** HCA ↔ GPU affinity: `{ "<node>": { "mlx5_0": [0, 1] } }`; wins over `nvidia-smi topo -m` per HCA. */
     gpuAffinity: z.record(z.string(), z.record(z.string(), z.array(z.number().int().min(0)))).default({}),
   })
   .strict();

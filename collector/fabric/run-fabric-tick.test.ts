@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../core/clock.js';
@@ -90,5 +90,48 @@ describe('runFabricTick', () => {
     expect(text).toContain(
       'gpuscope_link_errors_total{link_type="infiniband",node="ib-node-1",device="mlx5_0",port="1",counter="symbol_error"} 2',
     );
+  });
+
+  it('learns which GPUs each HCA serves from nvidia-smi topo -m on this host', async () => {
+    // a stand-in for nvidia-smi printing a 4-GPU, 2-NIC matrix in nvidia-smi's layout
+    const fake = join(unpacked, 'nvidia-smi');
+    const matrix = [
+      '\tGPU0\tGPU1\tGPU2\tGPU3\tNIC0\tNIC1\tCPU Affinity\tNUMA Affinity\tGPU NUMA ID',
+      'GPU0\t X \tNV2\tNV2\tNV2\tSYS\tPIX\t0-23\t0\t\tN/A',
+      'GPU1\tNV2\t X \tNV2\tNV2\tSYS\tPIX\t0-23\t0\t\tN/A',
+      'GPU2\tNV2\tNV2\t X \tNV2\tPIX\tSYS\t24-47\t1\t\tN/A',
+      'GPU3\tNV2\tNV2\tNV2\t X \tPXB\tSYS\t24-47\t1\t\tN/A',
+      'NIC0\tSYS\tSYS\tPIX\tPXB\t X \tSYS',
+      'NIC1\tPIX\tPIX\tSYS\tSYS\tSYS\t X ',
+      '',
+      'NIC Legend:',
+      '',
+      '  NIC0: mlx5_0',
+      '  NIC1: mlx4_0',
+    ].join('\n');
+    writeFileSync(
+      fake,
+      `#!/bin/sh\n[ "$1 $2" = "topo -m" ] || exit 3\nprintf '%s\\n' '${matrix.replaceAll("'", '')}'\n`,
+    );
+    chmodSync(fake, 0o755);
+    const clock = createManualClock(t0 + 3_600_000);
+    const registry = createRegistry({ defaultMetrics: false });
+    const deps = { db: handle.db, clock, log: createSilentLogger(), metrics: createFabricMetrics(registry) };
+    const infiniband = Config.parse({
+      collectors: { infiniband: { sysfsRoot: join(unpacked, 'fixtures/sys'), nvidiaSmi: fake } },
+    }).collectors.infiniband!;
+    const state = new FabricCollectorState();
+    const settings: FabricSettings = { ...infiniband, cluster: 'fabric-topo', node: 'ib-node-3' };
+    await runFabricTick(deps, state, settings);
+    clock.advance(15_000);
+    await runFabricTick(deps, state, settings);
+    const links = await listLinkSummaries(handle.db, {
+      from: new Date(t0),
+      to: new Date(t0 + 7_200_000),
+      node: 'ib-node-3',
+      limit: 10,
+    });
+    const affinity = Object.fromEntries(links.map((l) => [`${l.device}:${l.port}`, l.gpu_indices]));
+    expect(affinity).toMatchObject({ 'mlx5_0:1': [2], 'mlx4_0:1': [0, 1], 'mlx4_0:2': [0, 1] });
   });
 });

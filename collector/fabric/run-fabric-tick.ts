@@ -3,12 +3,14 @@ import { mapWithConcurrency } from '../../core/concurrency.js';
 import type { InfinibandCollectorConfig } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import type { Logger } from '../../core/log.js';
+import { runCommand } from '../../core/run-command.js';
 import type { LabelCache } from '../dcgm/parse.js';
 import { createLabelCache } from '../dcgm/parse.js';
 import { type LinkIdentity, type LinkRollupWrite, writeLinkRollups } from '../link-queries.js';
 import { type TargetStatus, upsertTargetStatuses } from '../queries.js';
 import { LinkRollupAccumulator } from './accumulate-link-rollups.js';
 import { type FabricMetrics, recordLinkObservation } from './metrics.js';
+import { computeHcaGpuAffinity, parseNvidiaSmiTopo } from './parse-nvidia-smi-topo.js';
 import { readIbSysfs } from './read-ib-sysfs.js';
 import { readNodeExporterIb } from './read-node-exporter-ib.js';
 import { IbPortRateTracker } from './track-port-rates.js';
@@ -34,6 +36,9 @@ export class FabricCollectorState {
   readonly identities = new Map<string, LinkIdentity>();
   readonly labelCaches = new Map<string, LabelCache>();
   readonly failures = new Map<string, { lastSuccessAt: Date | null; consecutive: number }>();
+  /** This host's HCA → GPU indices from `nvidia-smi topo -m`, and when it was read. */
+  topoAffinity: Record<string, number[]> = {};
+  topoReadAtMs = Number.NEGATIVE_INFINITY;
   flushFailures = 0;
 }
 
@@ -47,10 +52,12 @@ export async function runFabricTick(
   settings: FabricSettings,
 ) {
   const nowMs = deps.clock.now();
+  await refreshTopoAffinity(deps, state, settings, nowMs);
   const readings = await readAllSources(deps, state, settings, nowMs);
   const snapshots = readings.flatMap((r) => r.snapshots);
-  for (const s of snapshots)
-    state.identities.set(linkId({ ...s, linkType: 'infiniband' }), identityOf(s, settings));
+  for (const s of snapshots) {
+    state.identities.set(linkId({ ...s, linkType: 'infiniband' }), identityOf(s, settings, state));
+  }
   const rates = state.tracker.update(snapshots);
   for (const r of rates) {
     state.rollups.observe(r);
@@ -175,13 +182,43 @@ function reportIssues(deps: FabricTickDeps, source: string, issues: FabricIssue[
   deps.log.debug({ source, issues: issues.length, first: issues.slice(0, 3) }, 'fabric read issues');
 }
 
-function identityOf(s: IbPortSnapshot, settings: FabricSettings): LinkIdentity {
+function identityOf(s: IbPortSnapshot, settings: FabricSettings, state: FabricCollectorState): LinkIdentity {
+  const topo = s.node === settings.node ? state.topoAffinity[s.device] : undefined;
   return {
     rateBitsPerSecond: s.rateBitsPerSecond,
     state: s.state?.name ?? null,
     physState: s.physState?.name ?? null,
-    gpuIndices: settings.gpuAffinity[s.node]?.[s.device] ?? [],
+    gpuIndices: settings.gpuAffinity[s.node]?.[s.device] ?? topo ?? [],
   };
+}
+
+const TOPO_REFRESH_MS = 3_600_000;
+
+/**
+ * Reads this host's PCIe topology (`nvidia-smi topo -m`) when the sysfs reader runs on a GPU node, so each HCA
+ * is linked to the GPUs nearest it. A failure is logged and retried at the next refresh; links keep the last
+ * affinity known (or none), never a guess.
+ */
+async function refreshTopoAffinity(
+  deps: FabricTickDeps,
+  state: FabricCollectorState,
+  settings: FabricSettings,
+  nowMs: number,
+) {
+  if (settings.nvidiaSmi === undefined || settings.sysfsRoot === undefined) return;
+  if (nowMs - state.topoReadAtMs < TOPO_REFRESH_MS) return;
+  state.topoReadAtMs = nowMs;
+  const run = await runCommand({ command: settings.nvidiaSmi, args: ['topo', '-m'], timeoutSeconds: 30 });
+  if (!run.ok) {
+    deps.log.warn({ err: run.error.message }, 'nvidia-smi topo -m failed; HCA to GPU affinity unknown');
+    return;
+  }
+  const { matrix, issues } = parseNvidiaSmiTopo(run.value.stdout, `${settings.nvidiaSmi} topo -m`);
+  reportIssues(deps, 'nvidia_smi', issues);
+  const configured = settings.gpuAffinity[settings.node] ?? {};
+  state.topoAffinity = Object.fromEntries(
+    computeHcaGpuAffinity(matrix, configured).map((a) => [a.hca, a.gpus]),
+  );
 }
 
 /**

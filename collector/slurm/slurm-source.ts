@@ -1,5 +1,6 @@
 import type { SlurmCollectorConfig } from '../../core/config.js';
 import { err, ok, type Result } from '../../core/result.js';
+import { type CommandSpec, runCommand, streamCommand } from '../../core/run-command.js';
 import type { JobRecord, RecordIssue } from '../jobs/types.js';
 import { isTerminalState } from './job-state.js';
 import { isValidTimeZone } from './local-time.js';
@@ -8,7 +9,6 @@ import { parseSacctParsable, SACCT_PARSABLE_FIELDS } from './parse-sacct-parsabl
 import { applyScontrolAllocations, parseScontrolJobs } from './parse-scontrol-job.js';
 import { parseSqueueJson } from './parse-squeue-json.js';
 import { type JobcompCursor, readJobcompIncrement } from './read-jobcomp.js';
-import { type CommandSpec, runCommand, streamCommand } from './run-command.js';
 import { type SacctMeta, streamSacctJson } from './stream-sacct-json.js';
 
 export interface SlurmSourceDeps {

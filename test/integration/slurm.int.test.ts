@@ -3,9 +3,9 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSacctParsable, SACCT_PARSABLE_FIELDS } from '../../collector/slurm/parse-sacct-parsable.js';
-import { runCommand } from '../../collector/slurm/run-command.js';
 import { createSlurmSource, formatSlurmTime, type SlurmSource } from '../../collector/slurm/slurm-source.js';
 import type { SlurmCollectorConfig } from '../../core/config.js';
+import { runCommand } from '../../core/run-command.js';
 
 /**
  * gpuscope against a real one-node Slurm 22.05 with 4 GRES GPUs and accounting, started by

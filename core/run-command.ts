@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { err, ok, type Result } from '../../core/result.js';
+import { err, ok, type Result } from './result.js';
 
 export interface CommandSpec {
   command: string;
