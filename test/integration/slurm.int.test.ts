@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJobView, listJobViews } from '../../collector/jobs/job-views.js';
+import { createJobMetrics } from '../../collector/jobs/metrics.js';
+import { JobReadersState, runJobsTick } from '../../collector/jobs/run-jobs-tick.js';
+import { createSlurmReader } from '../../collector/slurm/create-slurm-reader.js';
 import { parseSacctParsable, SACCT_PARSABLE_FIELDS } from '../../collector/slurm/parse-sacct-parsable.js';
 import { createSlurmSource, formatSlurmTime, type SlurmSource } from '../../collector/slurm/slurm-source.js';
+import { createManualClock } from '../../core/clock.js';
 import type { SlurmCollectorConfig } from '../../core/config.js';
+import { openDb } from '../../core/db.js';
+import { createSilentLogger } from '../../core/log.js';
 import { runCommand } from '../../core/run-command.js';
+import { createRegistry } from '../../core/telemetry.js';
 
 /**
  * gpuscope against a real one-node Slurm 22.05 with 4 GRES GPUs and accounting, started by
@@ -196,5 +204,34 @@ describe.skipIf(!available)('Slurm job reader against a real Slurm', () => {
     const done = result.value.records.find((r) => r.jobId === ids.done);
     expect(done).toMatchObject({ state: 'completed', gpusAllocated: 2, account });
     expect(done?.endedAt?.getTime()).toBeGreaterThan(from.getTime());
+  });
+
+  it('stores them through the reader and the jobs tick, and serves the running job with its GPU indices', async () => {
+    const handle = await openDb({ inMemory: true });
+    try {
+      await handle.migrate();
+      const clock = createManualClock(Date.now());
+      const metrics = createJobMetrics(createRegistry({ defaultMetrics: false }));
+      const reader = createSlurmReader(config, { defaultCluster: 'lab' });
+      const deps = { db: handle.db, clock, log: createSilentLogger(), metrics };
+      const summary = await runJobsTick(deps, new JobReadersState(), [reader]);
+      expect(summary.failedReaders).toBe(0);
+      const running = await getJobView(handle.db, ids.running, 'slurm', clock.now());
+      expect(running).toMatchObject({ cluster: 'lab', state: 'running', account, gpusAllocated: 2 });
+      expect(running.gpus.map((g) => g.index).filter((i) => i !== null)).toHaveLength(2);
+      const jobs = await listJobViews(handle.db, {
+        from: from.toISOString(),
+        limit: 100,
+        nowMs: clock.now(),
+      });
+      const states = Object.fromEntries(jobs.data.map((j) => [j.id, j.state]));
+      expect(states).toMatchObject({
+        [ids.done]: 'completed',
+        [ids.failed]: 'failed',
+        [ids.running]: 'running',
+      });
+    } finally {
+      await handle.close();
+    }
   });
 });
