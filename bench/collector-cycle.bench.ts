@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lookupField } from '../collector/dcgm/fields.js';
 import { readGpuLabels } from '../collector/dcgm/normalize.js';
+import { createNvlinkSink } from '../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../collector/dcgm/run-dcgm-scrape-tick.js';
+import { FabricCollectorState, flushLinkRollups } from '../collector/fabric/run-fabric-tick.js';
 import { createCollectorMetrics } from '../collector/metrics.js';
 import { RollupAccumulator } from '../collector/rollup/accumulate.js';
 import { createManualClock } from '../core/clock.js';
@@ -80,7 +82,10 @@ const deps = {
   tracer: getTracer(),
   metrics: createCollectorMetrics(registry),
 };
-const state = new DcgmCollectorState();
+// NVLINK=0 measures the GPU rollups alone; by default NVLink link minutes are kept too, as `serve` does
+const withNvlink = process.env['NVLINK'] !== '0';
+const fabric = new FabricCollectorState();
+const state = new DcgmCollectorState(withNvlink ? createNvlinkSink(fabric) : undefined);
 const settings = {
   cluster: 'bench',
   targets: sim.targets,
@@ -91,14 +96,24 @@ const settings = {
 
 const walls: number[] = [];
 const rss: number[] = [];
+const heapUsed: number[] = [];
+const heapTotal: number[] = [];
+const external: number[] = [];
+let linkRows = 0;
 let samples = 0;
 let rows = 0;
 for (let i = 0; i < cycles; i++) {
   clock.advance(15_000);
   const started = performance.now();
   const summary = await runDcgmScrapeTick(deps, state, settings);
+  if (withNvlink)
+    linkRows += await flushLinkRollups({ db: db.db, log: deps.log }, fabric, 'bench', clock.now());
   walls.push((performance.now() - started) / 1000);
-  rss.push(process.memoryUsage().rss);
+  const memory = process.memoryUsage();
+  rss.push(memory.rss);
+  heapUsed.push(memory.heapUsed);
+  heapTotal.push(memory.heapTotal);
+  external.push(memory.external + memory.arrayBuffers);
   samples = summary.samples;
   rows += summary.rollupRows;
   if (summary.targetsUp !== sim.targets.length || summary.writeError)
@@ -130,10 +145,11 @@ const table = `| Measure | Value |
 | samples parsed per cycle | ${samples.toLocaleString('en')} |
 | cycle wall, median / p95 / max | ${median.toFixed(2)} s / ${pct(walls, 0.95).toFixed(2)} s / ${Math.max(...walls).toFixed(2)} s |
 | first cycle (cold: inserts nodes and GPUs) | ${walls[0]!.toFixed(2)} s |
-| rollup rows upserted per cycle (PostgreSQL) | ${Math.round(rows / cycles).toLocaleString('en')} |
+| rollup rows upserted per cycle (PostgreSQL) | ${Math.round(rows / cycles).toLocaleString('en')} GPU${withNvlink ? `, ${Math.round(linkRows / cycles).toLocaleString('en')} NVLink` : ' (NVLink links off)'} |
 | RSS mean of cycles 1-10 / last 10 | ${mb(avg(firstTen))} MB / ${mb(avg(lastTen))} MB |
 | RSS median / p95 / max over all cycles | ${mb(pct(rss, 0.5))} MB / ${mb(pct(rss, 0.95))} MB / ${mb(Math.max(...rss))} MB (cycle ${rss.indexOf(Math.max(...rss)) + 1}) |
 | RSS mean per block of 10 cycles | ${decades(rss).map(mb).join(', ')} MB |
+| V8 heap used / heap reserved / external + ArrayBuffers, medians | ${mb(pct(heapUsed, 0.5))} / ${mb(pct(heapTotal, 0.5))} / ${mb(pct(external, 0.5))} MB |
 | baseline: fetch() + parse-prometheus-text-format, median of ${baselineCycles} | ${naiveMedian.toFixed(2)} s |
 | **speed vs baseline** | **${(naiveMedian / median).toFixed(1)}x** |`;
 

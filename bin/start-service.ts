@@ -69,9 +69,7 @@ export async function startService(options: {
     const dcgm = config.collectors.dcgm;
     const nvlink = dcgm?.enabled === true && dcgm.nvlink && dcgm.targets.length > 0;
     if (dcgm?.enabled && dcgm.targets.length > 0) {
-      const state = new DcgmCollectorState(
-        nvlink ? createNvlinkSink(fabric.rollups, fabricMetrics) : undefined,
-      );
+      const state = new DcgmCollectorState(nvlink ? createNvlinkSink(fabric, fabricMetrics) : undefined);
       const settings = { cluster: config.cluster, ...dcgm };
       tickers.push(
         startTicker({

@@ -115,6 +115,8 @@ const KubernetesCollector = z
     /** Pod label keys that name the owning team and project. */
     teamLabel: z.string().min(1).default('team'),
     projectLabel: z.string().min(1).default('project'),
+    /** Pod label or annotation keys naming the user, first found wins. */
+    userLabels: z.array(z.string().min(1)).default(['gpuscope.io/user', 'user']),
     /** Limit to these namespaces; empty = all namespaces. */
     namespaces: z.array(z.string().min(1)).default([]),
   })

@@ -31,8 +31,13 @@ const linkId = (r: Pick<LinkRollup, 'linkType' | 'node' | 'device' | 'port'>) =>
 /** Everything that outlives one fabric cycle: previous counters, open minutes, what each link is. */
 export class FabricCollectorState {
   readonly tracker = new IbPortRateTracker();
-  /** Shared with the DCGM tick, which adds NVLink readings. */
+  /** InfiniBand minutes, written open and closed so the API is a cycle behind at most. */
   readonly rollups = new LinkRollupAccumulator();
+  /**
+   * NVLink minutes from the DCGM scrapes (one per GPU and link), written once closed: a fleet has as many of
+   * them as GPUs, and rewriting each open minute every scrape would double the collector's writes.
+   */
+  readonly nvlinkRollups = new LinkRollupAccumulator();
   readonly identities = new Map<string, LinkIdentity>();
   readonly labelCaches = new Map<string, LabelCache>();
   readonly failures = new Map<string, { lastSuccessAt: Date | null; consecutive: number }>();
@@ -231,9 +236,10 @@ export async function flushLinkRollups(
   cluster: string,
   nowMs: number,
 ): Promise<number> {
-  const rows = state.rollups.takeDirty(nowMs, { includeOpen: true });
-  if (rows.length === 0) return 0;
-  const writes: LinkRollupWrite[] = rows.map(({ version: _v, ...row }) => ({
+  const ib = state.rollups.takeDirty(nowMs, { includeOpen: true });
+  const nvlink = state.nvlinkRollups.takeDirty(nowMs, { includeOpen: false });
+  if (ib.length + nvlink.length === 0) return 0;
+  const writes: LinkRollupWrite[] = [...ib, ...nvlink].map(({ version: _v, ...row }) => ({
     ...row,
     ...(state.identities.get(linkId(row)) ?? {
       rateBitsPerSecond: null,
@@ -247,9 +253,16 @@ export async function flushLinkRollups(
   } catch (error) {
     state.flushFailures++;
     state.rollups.evictStale(nowMs);
-    deps.log.warn({ err: error, rows: rows.length }, 'link rollup write failed; kept for the next cycle');
+    state.nvlinkRollups.evictStale(nowMs);
+    deps.log.warn({ err: error, rows: writes.length }, 'link rollup write failed; kept for the next cycle');
     return 0;
   }
-  state.rollups.confirmWritten(rows, nowMs);
-  return rows.length;
+  state.rollups.confirmWritten(ib, nowMs);
+  state.nvlinkRollups.confirmWritten(nvlink, nowMs);
+  return writes.length;
+}
+
+/** The key under which a link's identity (speed, state, GPUs served) is kept between cycles. */
+export function linkIdentityKey(r: Pick<LinkRollup, 'linkType' | 'node' | 'device' | 'port'>): string {
+  return linkId(r);
 }

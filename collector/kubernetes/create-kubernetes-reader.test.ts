@@ -13,6 +13,7 @@ import { createKubernetesReader, type KubernetesReader } from './create-kubernet
 const config: KubernetesCollectorConfig = {
   enabled: true,
   teamLabel: 'team',
+  userLabels: ['gpuscope.io/user', 'user'],
   projectLabel: 'project',
   namespaces: [],
 };

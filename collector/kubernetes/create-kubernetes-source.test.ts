@@ -23,6 +23,7 @@ import type { KubeClient } from './kube-client.js';
 const config: KubernetesCollectorConfig = {
   enabled: true,
   teamLabel: 'team',
+  userLabels: ['gpuscope.io/user', 'user'],
   projectLabel: 'project',
   namespaces: [],
 };
@@ -55,6 +56,16 @@ function mustCreate(...args: Parameters<typeof createKubernetesSource>): Kuberne
 }
 
 describe('createKubernetesSource', () => {
+  it('takes the user from the configured label keys, in order', async () => {
+    const api = await fakeCluster();
+    const custom = { ...config, userLabels: ['user'] };
+    const source = await started(mustCreate(custom, { cluster: 'lab' }, fakeKubeConfig(api.url)));
+    const users = Object.fromEntries((await source.listJobs()).jobs.map((j) => [j.jobId, j.user]));
+    // only the bare MIG pod carries `user`; `gpuscope.io/user` on the PyTorchJob worker is not a key asked for
+    expect(users['testing/notebook-mig-jdoe']).toBe('jdoe');
+    expect(users['ml-training/PyTorchJob.kubeflow.org/bert-pretrain']).toBeNull();
+  });
+
   it('reads the fixture cluster through a KubeConfig into one record per job, owner chains included', async () => {
     const api = await fakeCluster();
     const source = await started(mustCreate(config, { cluster: 'lab' }, fakeKubeConfig(api.url)));

@@ -142,7 +142,7 @@ export function createKubernetesSourceWithClient(
         cluster: options.cluster,
         teamLabel: config.teamLabel,
         projectLabel: config.projectLabel,
-        userKeys: options.userKeys,
+        userKeys: options.userKeys ?? config.userLabels,
         namespaceLabels: await namespaceLabels(namespaces, issues),
         devices: options.devices?.(),
         gpu: options.gpu,

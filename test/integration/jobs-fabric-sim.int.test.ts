@@ -91,7 +91,7 @@ async function runCollectors() {
   const registry = createRegistry({ defaultMetrics: false });
   const fabric = new FabricCollectorState();
   const fabricMetrics = createFabricMetrics(registry);
-  const dcgmState = new DcgmCollectorState(createNvlinkSink(fabric.rollups, fabricMetrics));
+  const dcgmState = new DcgmCollectorState(createNvlinkSink(fabric, fabricMetrics));
   const hanging = byKind('exporter-hang').node;
   const dcgmSettings = {
     cluster: 'e2e',
