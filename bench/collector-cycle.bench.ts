@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 import { lookupField } from '../collector/dcgm/fields.js';
 import { readGpuLabels } from '../collector/dcgm/normalize.js';
 import { createNvlinkSink } from '../collector/dcgm/nvlink-sink.js';
@@ -17,6 +18,7 @@ import { RollupAccumulator } from '../collector/rollup/accumulate.js';
 import { createManualClock } from '../core/clock.js';
 import { mapWithConcurrency } from '../core/concurrency.js';
 import { openDb } from '../core/db.js';
+import { collectGarbage } from '../core/gc.js';
 import { createSilentLogger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
 import { startTestPostgres } from '../test/integration/helpers/postgres.js';
@@ -108,6 +110,8 @@ for (let i = 0; i < cycles; i++) {
   const summary = await runDcgmScrapeTick(deps, state, settings);
   if (withNvlink)
     linkRows += await flushLinkRollups({ db: db.db, log: deps.log }, fabric, 'bench', clock.now());
+  // as `serve` does after each scrape cycle (core/gc.ts); GC_AFTER_TICK=0 measures without it
+  if (process.env['GC_AFTER_TICK'] !== '0') collectGarbage();
   walls.push((performance.now() - started) / 1000);
   const memory = process.memoryUsage();
   rss.push(memory.rss);
@@ -119,6 +123,9 @@ for (let i = 0; i < cycles; i++) {
   if (summary.targetsUp !== sim.targets.length || summary.writeError)
     throw new Error(`cycle ${i}: ${JSON.stringify(summary)}`);
 }
+
+// HEAP_SNAPSHOT=<file> writes a V8 heap snapshot after the measured cycles, to see what the RSS holds
+if (process.env['HEAP_SNAPSHOT']) writeHeapSnapshot(process.env['HEAP_SNAPSHOT']);
 
 const naiveWalls: number[] = [];
 const naiveAcc = new RollupAccumulator();

@@ -19,6 +19,7 @@ import { createSlurmReader } from '../collector/slurm/create-slurm-reader.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { Config } from '../core/config.js';
 import { checkReadiness, type DbHandle, openDb } from '../core/db.js';
+import { collectGarbage } from '../core/gc.js';
 import type { Logger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
 import { createTickerMetrics, startTicker, type Ticker, type TickerMetrics } from '../core/ticker.js';
@@ -75,7 +76,11 @@ export async function startService(options: {
         startTicker({
           job: 'dcgm_scrape',
           intervalMs: dcgm.intervalSeconds * 1000,
-          run: () => runDcgmScrapeTick(deps, state, settings),
+          run: async () => {
+            const summary = await runDcgmScrapeTick(deps, state, settings);
+            metrics.gcSeconds.observe(collectGarbage());
+            return summary;
+          },
           log,
           metrics: tickerMetrics,
         }),

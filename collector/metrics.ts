@@ -69,6 +69,12 @@ export function createCollectorMetrics(registry: Registry) {
       help: 'GPU-minute buckets dropped because the database stayed unreachable past the buffer limit.',
       registers,
     }),
+    gcSeconds: new Histogram({
+      name: 'gpuscope_collector_gc_duration_seconds',
+      help: 'Full garbage collection run after each scrape cycle to return its short-lived memory, in seconds.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
     blankValues: new Gauge({
       name: 'gpuscope_collector_blank_values',
       help: 'DCGM blank sentinel or non-finite values skipped since start.',
