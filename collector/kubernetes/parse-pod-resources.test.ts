@@ -5,7 +5,7 @@ import { parseDeviceId, parsePodResources } from './parse-pod-resources.js';
 const fixture = JSON.parse(
   readFileSync(
     new URL(
-      '../../../shared/fixtures/telemetry/dcgm-exporter_h100-mig_kubelet-podresources.json',
+      '../../test/fixtures/kubernetes/dcgm-exporter_h100-mig_kubelet-podresources.json',
       import.meta.url,
     ),
     'utf8',
