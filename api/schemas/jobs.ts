@@ -1,23 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import { JOB_STATES } from '../../collector/jobs/types.js';
 
 const isoInstant = z.iso.datetime({ offset: true });
 
-export const JobState = z.enum([
-  'pending',
-  'running',
-  'suspended',
-  'completing',
-  'completed',
-  'failed',
-  'cancelled',
-  'timeout',
-  'preempted',
-  'node_fail',
-  'out_of_memory',
-  'boot_fail',
-  'deadline',
-  'unknown',
-]);
+export const JobState = z.enum(JOB_STATES);
 
 export const JobListQuery = z.object({
   from: isoInstant

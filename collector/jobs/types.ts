@@ -6,21 +6,36 @@
 export type JobSource = 'slurm' | 'kubernetes';
 
 /** Scheduler states folded into one vocabulary; `rawState` on the record keeps the scheduler's word. */
-export type JobState =
-  | 'pending'
-  | 'running'
-  | 'suspended'
-  | 'completing'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'timeout'
-  | 'preempted'
-  | 'node_fail'
-  | 'out_of_memory'
-  | 'boot_fail'
-  | 'deadline'
-  | 'unknown';
+export const JOB_STATES = [
+  'pending',
+  'running',
+  'suspended',
+  'completing',
+  'completed',
+  'failed',
+  'cancelled',
+  'timeout',
+  'preempted',
+  'node_fail',
+  'out_of_memory',
+  'boot_fail',
+  'deadline',
+  'unknown',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+const ACTIVE_STATES: ReadonlySet<JobState> = new Set([
+  'pending',
+  'running',
+  'suspended',
+  'completing',
+  'unknown',
+]);
+
+/** States after which a job holds no GPU any more. */
+export function isTerminalJobState(state: JobState): boolean {
+  return !ACTIVE_STATES.has(state);
+}
 
 /** One GPU a job held on one node. Index or UUID may be unknown (sacct gives counts, not indices). */
 export interface GpuAllocation {

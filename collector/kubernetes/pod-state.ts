@@ -1,4 +1,4 @@
-import type { JobState } from '../jobs/types.js';
+import { isTerminalJobState, type JobState } from '../jobs/types.js';
 import type { KubePod } from './pod.js';
 
 export interface PodState {
@@ -8,19 +8,8 @@ export interface PodState {
   terminal: boolean;
 }
 
-const TERMINAL: ReadonlySet<JobState> = new Set([
-  'completed',
-  'failed',
-  'cancelled',
-  'timeout',
-  'preempted',
-  'node_fail',
-  'out_of_memory',
-  'deadline',
-]);
-
 export function isTerminalState(state: JobState): boolean {
-  return TERMINAL.has(state);
+  return isTerminalJobState(state);
 }
 
 /** `status.reason` values the kubelet and controllers write on a Failed pod. */

@@ -1,4 +1,4 @@
-import type { JobState } from '../jobs/types.js';
+import { isTerminalJobState, type JobState } from '../jobs/types.js';
 
 const STATES: Record<string, JobState> = {
   PENDING: 'pending',
@@ -53,6 +53,4 @@ export function mapSlurmState(words: readonly string[]): JobState | null {
 }
 
 /** States after which a job holds no GPU any more. */
-export function isTerminalState(state: JobState): boolean {
-  return !['pending', 'running', 'suspended', 'completing', 'unknown'].includes(state);
-}
+export const isTerminalState = isTerminalJobState;
