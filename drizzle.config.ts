@@ -5,6 +5,8 @@ export default defineConfig({
   schema: [
     './collector/schema.ts',
     './collector/jobs/schema.ts',
+    './collector/billing/schema.ts',
+    './collector/aws/schema.ts',
     './analyzer/schema.ts',
     './api/schema.ts',
   ].filter((p) => p),

@@ -122,6 +122,48 @@ const KubernetesCollector = z
   })
   .strict();
 
+const AwsSource = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Regions whose instances and spot prices are read. */
+    regions: z.array(z.string().min(1)).min(1),
+    /** The Pricing API answers only in these two regions, whatever the target region. */
+    pricingRegion: z.enum(['us-east-1', 'ap-south-1']).default('us-east-1'),
+    /** GPU instance types to price; empty = every type DescribeInstanceTypes reports with GPUs. */
+    instanceTypes: z.array(z.string().min(1)).default([]),
+    refreshHours: z
+      .number()
+      .positive()
+      .max(24 * 31)
+      .default(24),
+    /** Inventory (DescribeInstances) and spot prices are read this often. */
+    inventoryIntervalSeconds: z.number().positive().max(86_400).default(300),
+    maxAttempts: z.number().int().min(1).max(20).default(8),
+  })
+  .strict();
+
+const PriceBook = z
+  .object({
+    currency: z.literal('USD').default('USD'),
+    /** $ per GPU-hour by GPU model name as the exporter reports it (e.g. `NVIDIA H100 80GB HBM3`). */
+    gpuHourUsd: z.record(z.string().min(1), z.number().nonnegative()).default({}),
+    /** $ per node-hour on top of its GPUs (power, rack, network), by node name or `*`. */
+    nodeOverheadHourUsd: z.record(z.string().min(1), z.number().nonnegative()).default({}),
+  })
+  .strict();
+
+const Billing = z
+  .object({
+    /** Folder watched for FOCUS/CUR exports (`*.csv`, `*.csv.gz`); each new or changed file is imported. */
+    importDir: z.string().min(1).optional(),
+    format: z.enum(['focus', 'cur']).default('focus'),
+    intervalMinutes: z.number().positive().max(1440).default(60),
+    /** Tag keys that name a line's owner when no job covers it; first present wins. */
+    teamTags: z.array(z.string().min(1)).default(['team']),
+    projectTags: z.array(z.string().min(1)).default(['project']),
+  })
+  .strict();
+
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
@@ -158,9 +200,17 @@ export const Config = z
         slurm: SlurmCollector.optional(),
         infiniband: InfinibandCollector.optional(),
         kubernetes: KubernetesCollector.optional(),
+        aws: AwsSource.optional(),
       })
       .strict()
       .default({}),
+    priceBook: PriceBook.default({ currency: 'USD', gpuHourUsd: {}, nodeOverheadHourUsd: {} }),
+    billing: Billing.default({
+      format: 'focus',
+      intervalMinutes: 60,
+      teamTags: ['team'],
+      projectTags: ['project'],
+    }),
     retention: z
       .object({
         minuteRollupDays: z.number().positive().default(14),
@@ -181,6 +231,9 @@ export type ConfigInput = z.input<typeof Config>;
 export type SlurmCollectorConfig = z.output<typeof SlurmCollector>;
 export type InfinibandCollectorConfig = z.output<typeof InfinibandCollector>;
 export type KubernetesCollectorConfig = z.output<typeof KubernetesCollector>;
+export type AwsSourceConfig = z.output<typeof AwsSource>;
+export type PriceBookConfig = z.output<typeof PriceBook>;
+export type BillingConfig = z.output<typeof Billing>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
