@@ -241,7 +241,7 @@ export async function deleteExpiredRollups(
 }
 
 export interface TargetStatus {
-  kind: 'dcgm' | 'prometheus' | 'slurm' | 'kubernetes' | 'infiniband' | 'node_exporter';
+  kind: 'dcgm' | 'prometheus' | 'slurm' | 'kubernetes' | 'infiniband' | 'node_exporter' | 'aws' | 'billing';
   url: string;
   node: string | null;
   up: boolean;
