@@ -70,6 +70,7 @@ async function seedJobsAndLinks(handle: DbHandle) {
     from: new Date(t0 - 3_600_000),
     to: new Date(t0 + 3 * 60_000),
     settledBefore: new Date(t0 + 3 * 60_000),
+    retryFrom: new Date(t0 - 3_600_000),
   });
   await writeLinkRollups(
     handle.db,

@@ -11,7 +11,7 @@ import {
   runFabricTick,
 } from '../collector/fabric/run-fabric-tick.js';
 import { createJobMetrics } from '../collector/jobs/metrics.js';
-import { runAttributionTick } from '../collector/jobs/run-attribution-tick.js';
+import { AttributionState, runAttributionTick } from '../collector/jobs/run-attribution-tick.js';
 import { type JobReader, JobReadersState, runJobsTick } from '../collector/jobs/run-jobs-tick.js';
 import { createCollectorMetrics } from '../collector/metrics.js';
 import { runMaintenanceTick } from '../collector/run-maintenance-tick.js';
@@ -195,7 +195,8 @@ async function startJobAndFabricTickers(ctx: {
     log.info({ readers: readers.map((r) => r.target) }, 'job readers started');
   }
   // attribution also runs without readers: exporter labels alone mark minutes owned or unattributed
-  start('attribution', 60_000, () => runAttributionTick({ db, clock, metrics: jobMetrics }));
+  const attribution = new AttributionState();
+  start('attribution', 60_000, () => runAttributionTick({ db, clock, metrics: jobMetrics }, attribution));
 
   const infiniband = config.collectors.infiniband;
   if (infiniband?.enabled && (infiniband.sysfsRoot !== undefined || infiniband.targets.length > 0)) {

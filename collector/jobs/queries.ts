@@ -67,7 +67,13 @@ export async function upsertJobs(
           gpu_type = excluded.gpu_type, nodes = excluded.nodes, pods = excluded.pods, owners = excluded.owners,
           labels = excluded.labels,
           scheduler_gpu_utilization_percent = excluded.scheduler_gpu_utilization_percent,
-          scheduler_gpu_memory_bytes = excluded.scheduler_gpu_memory_bytes, updated_at = excluded.updated_at
+          scheduler_gpu_memory_bytes = excluded.scheduler_gpu_memory_bytes,
+          -- only a change that can move attribution counts as one: readers re-send running jobs every pass
+          updated_at = case
+            when row(j.state, j.started_at, j.ended_at, j.gpus_allocated, j.nodes, j.pods)
+              is distinct from row(excluded.state, excluded.started_at, excluded.ended_at, excluded.gpus_allocated,
+                excluded.nodes, excluded.pods)
+            then excluded.updated_at else j.updated_at end
         returning id, source, job_id, cluster`,
     );
     for (const row of rows) ids.set(jobKey(row.cluster, row.source, row.job_id), row.id);
@@ -129,14 +135,20 @@ export interface AttributionCounts {
  * Links closed GPU-minutes in [from, to) to jobs: the exporter's own labels first (hpc_job = Slurm job id,
  * pod = a Kubernetes job's pod), then the scheduler's allocation (node + GPU index while the job ran), and
  * marks the rest unattributed once older than `settledBefore` (job readers may still be catching up on
- * newer ones). Rows already marked unattributed are tried again, so a late job record still claims them.
+ * newer ones). Rows already marked unattributed are tried again from `retryFrom` on, so a late job record
+ * still claims them without every pass rescanning hours of GPUs that no job will ever own.
  */
 export async function attributeRollups(
   db: Db,
-  window: { from: Date; to: Date; settledBefore: Date },
+  window: { from: Date; to: Date; settledBefore: Date; retryFrom: Date },
 ): Promise<AttributionCounts> {
-  const pending = sql`r.bucket >= ${window.from} and r.bucket < ${window.to}
-    and (r.attribution is null or r.attribution = 'unattributed')`;
+  const open = (alias: string) => sql.raw(alias);
+  const pendingOf = (
+    r: string,
+  ) => sql`${open(r)}.bucket >= ${window.from} and ${open(r)}.bucket < ${window.to}
+    and (${open(r)}.attribution is null
+      or (${open(r)}.attribution = 'unattributed' and ${open(r)}.bucket >= ${window.retryFrom}))`;
+  const pending = pendingOf('r');
   const byLabel = await queryRows<{ n: number }>(
     db,
     sql`with u as (
@@ -158,8 +170,7 @@ export async function attributeRollups(
         join nodes n on n.id = g.node_id
         join job_gpus a on a.node = n.name and (a.gpu_uuid = g.uuid or (a.gpu_uuid is null and a.gpu_index = g.gpu_index))
         join jobs j on j.id = a.job_ref and j.cluster = n.cluster
-        where r2.bucket >= ${window.from} and r2.bucket < ${window.to}
-          and (r2.attribution is null or r2.attribution = 'unattributed')
+        where ${pendingOf('r2')}
           and j.started_at is not null and r2.bucket + interval '1 minute' > j.started_at
           and (j.ended_at is null or r2.bucket < j.ended_at)
         order by r2.gpu_id, r2.bucket, j.started_at desc

@@ -139,3 +139,13 @@ export async function listTeamActivity(db: Db, since: Date) {
       group by 1`,
   );
 }
+
+/** The earliest start of jobs stored or changed since `since`: how far back their GPU-minutes need a new look. */
+export async function findEarliestStartOfJobsUpdatedSince(db: Db, since: Date): Promise<Date | null> {
+  const rows = await queryRows<{ earliest: Date | string | null }>(
+    db,
+    sql`select min(coalesce(started_at, submitted_at)) as earliest from jobs where updated_at >= ${since}`,
+  );
+  const earliest = rows[0]?.earliest ?? null;
+  return earliest === null ? null : new Date(earliest);
+}

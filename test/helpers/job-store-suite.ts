@@ -126,6 +126,7 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
       from: new Date(t0),
       to: new Date(t0 + 10 * minute),
       settledBefore: new Date(t0 + 10 * minute),
+      retryFrom: new Date(t0),
     };
     const owners: Record<string, string>[] = [
       { hpc_job: '4242' },
@@ -212,6 +213,25 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
       expect(counts.scheduler).toBe(4);
       const rows = await attributionOf(handle);
       expect(rows.filter((r) => r.gpu_index === 3).every((r) => r.job_id === '5000')).toBe(true);
+    });
+
+    it('retries unattributed minutes only from retryFrom, so old unowned minutes are not rescanned every pass', async () => {
+      const handle = getHandle();
+      const late = makeJob({
+        jobId: '6000',
+        startedAt: new Date(t0 + 3 * minute),
+        allocations: [{ node: 'jn-1', gpuIndex: 1, gpuUuid: null, migProfile: null }],
+      });
+      await upsertJobs(handle.db, [late], new Date(t0 + 9 * minute));
+      // GPU 1's minute at t0+3 min is unattributed (4242 ended then, 6000 started); a retry window after it skips it
+      const skipped = await attributeRollups(handle.db, { ...window, retryFrom: new Date(t0 + 4 * minute) });
+      expect(skipped.scheduler).toBe(0);
+      const claimed = await attributeRollups(handle.db, window);
+      expect(claimed.scheduler).toBe(1);
+      const rows = await attributionOf(handle);
+      expect(
+        rows.find((r) => r.gpu_index === 1 && new Date(r.bucket).getTime() === t0 + 3 * minute)?.job_id,
+      ).toBe('6000');
     });
 
     it('clears attribution when a minute is rewritten, so the next pass looks again', async () => {
