@@ -113,3 +113,36 @@ async function findTierPrice(db: Db, t: Tier, q: PriceQuery): Promise<FoundPrice
     stale: new Date(row.confirmed_at) < staleBefore,
   };
 }
+
+/**
+ * For each (region, instance type): `missing` when no on-demand price was ever stored (reported, never $0),
+ * `stale` when the stored one was not confirmed for refreshHours × 2.
+ */
+export async function listPriceCoverage(
+  db: Db,
+  regions: readonly string[],
+  instanceTypes: readonly string[],
+  now: Date,
+  refreshHours: number,
+): Promise<{ missing: string[]; stale: string[] }> {
+  const staleBefore = new Date(now.getTime() - refreshHours * 2 * 3_600_000);
+  const rows = await queryRows<{ region: string; instance_type: string; confirmed_at: string | Date }>(
+    db,
+    sql`select region, instance_type, max(fetched_at) as confirmed_at from prices
+      where provider = 'aws' and kind = 'on_demand' and region = any(${sql.param([...regions])}::text[])
+        and instance_type = any(${sql.param([...instanceTypes])}::text[])
+      group by region, instance_type`,
+  );
+  const confirmed = new Map(rows.map((r) => [`${r.region} ${r.instance_type}`, new Date(r.confirmed_at)]));
+  const missing: string[] = [];
+  const stale: string[] = [];
+  for (const region of regions) {
+    for (const type of instanceTypes) {
+      const key = `${region} ${type}`;
+      const at = confirmed.get(key);
+      if (!at) missing.push(key);
+      else if (at < staleBefore) stale.push(key);
+    }
+  }
+  return { missing, stale };
+}

@@ -195,3 +195,12 @@ export async function getCloudInstanceByNode(
     lastSeenAt: new Date(row.last_seen_at as string),
   };
 }
+
+/** Names of instance types DescribeInstanceTypes reported with GPUs. */
+export async function listGpuInstanceTypeNames(db: Db): Promise<string[]> {
+  const rows = await queryRows<{ name: string }>(
+    db,
+    sql`select name from instance_types where gpu_count > 0 order by name`,
+  );
+  return rows.map((r) => r.name);
+}
