@@ -12,6 +12,7 @@ Usage:
   gpuscope demo [--nodes N] [--port P] [--seed S] [--data-dir DIR]
   gpuscope migrate [--config FILE]
   gpuscope backfill --from ISO --to ISO [--config FILE]
+  gpuscope import billing --format focus|cur FILE [--config FILE]
 
 The config file may also be given as GPUSCOPE_CONFIG; see README.md for keys and env overrides.`;
 
@@ -20,11 +21,15 @@ async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(rest);
+    // only `import billing FILE` takes positionals; anywhere else one is a typo worth stopping on
+    if (command !== 'import' && parsed.positionals.length > 0) {
+      throw new Error(`unexpected argument: ${parsed.positionals[0]}`);
+    }
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage}`);
     return 2;
   }
-  const { values } = parsed;
+  const { values, positionals } = parsed;
   if (!command || values.help || command === 'help') {
     console.log(usage);
     return command ? 0 : 2;
@@ -47,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
         return await runMigrate(values.config);
       case 'backfill':
         return await runBackfillCommand(values.config, values.from, values.to);
+      case 'import':
+        return await runImportCommand(values.config, values.format, positionals);
       default:
         console.error(`unknown command: ${command}\n\n${usage}`);
         return 2;
@@ -134,6 +141,42 @@ async function runBackfillCommand(
   return 0;
 }
 
+async function runImportCommand(
+  configPath: string | undefined,
+  format: string | undefined,
+  positionals: string[],
+): Promise<number> {
+  const [what, file, ...extra] = positionals;
+  if (what !== 'billing' || !file || extra.length > 0) {
+    throw new ConfigError('usage: gpuscope import billing --format focus|cur FILE');
+  }
+  if (format !== 'focus' && format !== 'cur')
+    throw new ConfigError(`--format must be focus or cur, got ${format}`);
+  const config = loadConfig({ path: configPath });
+  const log = createLogger({ level: config.log.level });
+  const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
+  try {
+    if (config.database.migrateOnStart) await db.migrate();
+    const { importBillingFile } = await import('../collector/billing/import-billing-file.js');
+    const { systemClock } = await import('../core/clock.js');
+    const result = await importBillingFile({ db: db.db, clock: systemClock }, file, { format });
+    if (!result.ok) {
+      console.error(`gpuscope: ${result.error}`);
+      return 1;
+    }
+    const { issues, ...summary } = result.value;
+    console.log(JSON.stringify(summary, null, 2));
+    for (const i of issues.slice(0, 20)) {
+      const what = i.skipped ? 'row skipped' : 'imported, flagged';
+      console.error(`${i.file}:${i.line} ${i.field} ${JSON.stringify(i.value)}: ${i.message} (${what})`);
+    }
+    if (summary.issueCount > 20) console.error(`… and ${summary.issueCount - 20} more issues`);
+  } finally {
+    await db.close();
+  }
+  return 0;
+}
+
 function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -171,8 +214,9 @@ function parseOptions(args: string[]) {
       'data-dir': { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      format: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-    allowPositionals: false,
+    allowPositionals: true,
   });
 }

@@ -106,7 +106,7 @@ export function isCurrencyCode(text: string): boolean {
   return CURRENCY.test(text);
 }
 
-/** Flags a negative cost on a line that is not a credit, refund or adjustment; the line is still imported. */
+/** Flags the first negative cost on a line that is not a credit, refund or adjustment; the line is still imported. */
 export function checkNegativeCosts(
   reader: RowReader,
   costs: readonly (readonly [Column | undefined, Decimal | null])[],
@@ -120,6 +120,8 @@ export function checkNegativeCosts(
         reader.text(column) ?? '',
         'negative cost on a line that is not a credit or refund',
       );
+      // one issue per line: Billed, Effective and List costs are usually negative together
+      return;
     }
   }
 }
