@@ -2,6 +2,7 @@ import { hostname as hostName } from 'node:os';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import { createApp } from '../api/app.js';
+import { BillingImportState, runBillingImportTick } from '../collector/billing/run-billing-import-tick.js';
 import { createNvlinkSink } from '../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../collector/dcgm/run-dcgm-scrape-tick.js';
 import { createFabricMetrics, type FabricMetrics } from '../collector/fabric/metrics.js';
@@ -211,6 +212,12 @@ async function startJobAndFabricTickers(ctx: {
     // no InfiniBand tick to write the NVLink minutes the DCGM scrapes collect: write them on their own
     start('links_write', fabric.nvlinkIntervalMs, () =>
       flushLinkRollups({ db, log }, fabric.state, config.cluster, clock.now()),
+    );
+  }
+  if (config.billing.importDir) {
+    const billing = new BillingImportState();
+    start('billing_import', config.billing.intervalMinutes * 60_000, () =>
+      runBillingImportTick({ db, clock, log }, billing, config.billing),
     );
   }
   return tickers;
