@@ -212,4 +212,16 @@ describe('instance types and instances', () => {
     );
     expect(rows[0]?.n).toBe(4);
   });
+
+  it('keeps the node of an instance when no node list matches it any more, and swaps two nodes cleanly', async () => {
+    const all = parseInstances('us-east-1', describeInstancesOutput().Reservations as never).slice(0, 2);
+    const [a, b] = all.map((i) => i.instanceId);
+    await upsertCloudInstances(handle.db, matchInstancesToNodes(all, ['ip-10-0-1-2', 'ip-10-0-2-7']), at(0));
+    await upsertCloudInstances(handle.db, matchInstancesToNodes(all, []), at(1));
+    expect((await getCloudInstanceByNode(handle.db, 'ip-10-0-1-2'))?.instanceId).toBe(a);
+    const swapped = all.map((i) => ({ ...i, node: i.instanceId === a ? 'ip-10-0-2-7' : 'ip-10-0-1-2' }));
+    await upsertCloudInstances(handle.db, swapped, at(2));
+    expect((await getCloudInstanceByNode(handle.db, 'ip-10-0-1-2'))?.instanceId).toBe(b);
+    expect((await getCloudInstanceByNode(handle.db, 'ip-10-0-2-7'))?.instanceId).toBe(a);
+  });
 });

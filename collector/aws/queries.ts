@@ -130,18 +130,20 @@ export async function getInstanceType(db: Db, name: string): Promise<InstanceTyp
 }
 
 /**
- * Inserts or updates instances by id. A node belongs to one instance: nodes the batch assigns are first taken
- * from whichever rows held them (a reused private IP), and the batch's own rows are cleared so swaps never
- * collide on the unique node key. Instances EC2 stopped listing keep their last row.
+ * Inserts or updates instances by id. A node belongs to one instance: a node the batch assigns is first taken
+ * from any other row holding it (a reused private IP), all in one step so swaps never collide on the unique
+ * node key. An instance no node claims now keeps the node it had: billing lines of a terminated instance
+ * arrive hours later and still need it. Instances EC2 stopped listing keep their last row.
  */
 export async function upsertCloudInstances(db: Db, records: readonly CloudInstanceRecord[], now: Date) {
   if (records.length === 0) return;
-  const nodes = records.flatMap((r) => (r.node ? [r.node] : []));
+  const claimed = records.filter((r) => r.node !== null);
   await db.transaction(async (tx) => {
     const txDb = tx as unknown as Db;
-    await txDb.execute(sql`update cloud_instances set node = null
-      where node = any(${sql.param(nodes)}::text[])
-        or instance_id = any(${sql.param(records.map((r) => r.instanceId))}::text[])`);
+    await txDb.execute(sql`update cloud_instances c set node = null
+      where c.node = any(${sql.param(claimed.map((r) => r.node))}::text[])
+        and (c.instance_id, c.node) not in (select * from unnest(
+          ${sql.param(claimed.map((r) => r.instanceId))}::text[], ${sql.param(claimed.map((r) => r.node))}::text[]))`);
     for (const part of chunks(records, 2000)) {
       const col = (type: string, pick: (r: CloudInstanceRecord) => unknown) =>
         sql`${sql.param(part.map(pick))}::${sql.raw(type)}`;
@@ -165,7 +167,7 @@ export async function upsertCloudInstances(db: Db, records: readonly CloudInstan
         )}) as t(id, type, region, az, dns, node, market, state, launched_at, tags)
         on conflict (instance_id) do update set instance_type = excluded.instance_type, region = excluded.region,
           availability_zone = excluded.availability_zone, private_dns_name = excluded.private_dns_name,
-          node = excluded.node, market = excluded.market, state = excluded.state,
+          node = coalesce(excluded.node, cloud_instances.node), market = excluded.market, state = excluded.state,
           launched_at = excluded.launched_at, tags = excluded.tags, last_seen_at = excluded.last_seen_at`);
     }
   });

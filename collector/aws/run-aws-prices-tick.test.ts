@@ -224,5 +224,16 @@ describe('runAwsPricesTick', () => {
         instanceId: 'i-0p4d000000000000a',
       });
     });
+
+    it('keeps the instance-node mapping when the node list cannot be read', async () => {
+      await runAwsPricesTick(deps(), state);
+      clock.advance(300_000);
+      const failing = { ...deps(), listNodes: () => Promise.reject(new Error('kube API down')) };
+      const summary = await runAwsPricesTick(failing, state);
+      expect(summary.errors).toEqual(['listNodes: Error: kube API down']);
+      expect(await getCloudInstanceByNode(handle.db, 'gpu-spot-1')).toMatchObject({
+        instanceId: 'i-0p4de00000000000b',
+      });
+    });
   });
 });

@@ -170,7 +170,13 @@ async function refreshSpotAndInventory(
       summary.errors.push(`DescribeInstances ${region}: ${describe(error)}`);
     }
   }
-  const nodes = deps.listNodes ? await deps.listNodes() : [];
+  let nodes: NodeRef[] = [];
+  try {
+    nodes = deps.listNodes ? await deps.listNodes() : [];
+  } catch (error) {
+    // unmatched instances keep the nodes they had, so a failed node list loses nothing
+    summary.errors.push(`listNodes: ${describe(error)}`);
+  }
   await upsertCloudInstances(deps.db, matchInstancesToNodes(instances, nodes), now);
   summary.instances = instances.length;
 }
