@@ -9,6 +9,7 @@ import { findPrice } from './price-queries.js';
 import {
   getCloudInstanceByNode,
   getInstanceType,
+  listCloudInstances,
   upsertCloudInstances,
   upsertInstanceTypes,
   upsertPrices,
@@ -206,11 +207,13 @@ describe('instance types and instances', () => {
       tags: { team: 'research' },
     });
     expect((await getCloudInstanceByNode(handle.db, 'ip-10-0-3-9'))?.market).toBe('capacity-block');
-    const rows = await queryRows<{ n: number }>(
-      handle.db,
-      sql`select count(*)::int as n from cloud_instances`,
-    );
-    expect(rows[0]?.n).toBe(4);
+    const stored = await listCloudInstances(handle.db);
+    expect(stored.map((i) => [i.instanceId, i.node])).toEqual([
+      ['i-0cb0000000000000c', 'ip-10-0-3-9'],
+      ['i-0old000000000000d', null],
+      ['i-0p4d000000000000a', 'ip-10-0-1-2'],
+      ['i-0p4de00000000000b', null],
+    ]);
   });
 
   it('keeps the node of an instance when no node list matches it any more, and swaps two nodes cleanly', async () => {

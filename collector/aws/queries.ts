@@ -173,16 +173,9 @@ export async function upsertCloudInstances(db: Db, records: readonly CloudInstan
   });
 }
 
-/** The instance a node is, for its type, zone and market. */
-export async function getCloudInstanceByNode(
-  db: Db,
-  node: string,
-): Promise<(CloudInstanceRecord & { lastSeenAt: Date }) | undefined> {
-  const [row] = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select * from cloud_instances where node = ${node}`,
-  );
-  if (!row) return undefined;
+type StoredInstance = CloudInstanceRecord & { lastSeenAt: Date };
+
+function toStoredInstance(row: Record<string, unknown>): StoredInstance {
   return {
     instanceId: String(row.instance_id),
     instanceType: String(row.instance_type),
@@ -196,6 +189,24 @@ export async function getCloudInstanceByNode(
     tags: (row.tags as Record<string, string>) ?? {},
     lastSeenAt: new Date(row.last_seen_at as string),
   };
+}
+
+/** The instance a node is, for its type, zone and market. */
+export async function getCloudInstanceByNode(db: Db, node: string): Promise<StoredInstance | undefined> {
+  const [row] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from cloud_instances where node = ${node}`,
+  );
+  return row && toStoredInstance(row);
+}
+
+/** Every stored instance (billing ResourceId = instanceId ↔ node), terminated ones included. */
+export async function listCloudInstances(db: Db): Promise<StoredInstance[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select * from cloud_instances order by instance_id`,
+  );
+  return rows.map(toStoredInstance);
 }
 
 /** Names of instance types DescribeInstanceTypes reported with GPUs. */
