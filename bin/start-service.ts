@@ -2,6 +2,10 @@ import { hostname as hostName } from 'node:os';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import { createApp } from '../api/app.js';
+import { createAwsClients } from '../collector/aws/clients.js';
+import { buildPriceBookRows } from '../collector/aws/price-book.js';
+import { upsertPrices } from '../collector/aws/queries.js';
+import { AwsPricesState, runAwsPricesTick } from '../collector/aws/run-aws-prices-tick.js';
 import { BillingImportState, runBillingImportTick } from '../collector/billing/run-billing-import-tick.js';
 import { createNvlinkSink } from '../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../collector/dcgm/run-dcgm-scrape-tick.js';
@@ -15,6 +19,7 @@ import { createJobMetrics } from '../collector/jobs/metrics.js';
 import { AttributionState, runAttributionTick } from '../collector/jobs/run-attribution-tick.js';
 import { type JobReader, JobReadersState, runJobsTick } from '../collector/jobs/run-jobs-tick.js';
 import { createCollectorMetrics } from '../collector/metrics.js';
+import { listNodeNames, upsertTargetStatuses } from '../collector/queries.js';
 import { runMaintenanceTick } from '../collector/run-maintenance-tick.js';
 import { createSlurmReader } from '../collector/slurm/create-slurm-reader.js';
 import { type Clock, systemClock } from '../core/clock.js';
@@ -199,6 +204,8 @@ async function startJobAndFabricTickers(ctx: {
   const attribution = new AttributionState();
   start('attribution', 60_000, () => runAttributionTick({ db, clock, metrics: jobMetrics }, attribution));
 
+  tickers.push(...(await startPriceTickers(ctx)));
+
   const infiniband = config.collectors.infiniband;
   if (infiniband?.enabled && (infiniband.sysfsRoot !== undefined || infiniband.targets.length > 0)) {
     const deps = { db, clock, log, metrics: fabric.metrics };
@@ -221,4 +228,68 @@ async function startJobAndFabricTickers(ctx: {
     );
   }
   return tickers;
+}
+
+/** AWS prices, instance facts and inventory on a ticker when configured; the price book is written either way. */
+async function startPriceTickers(ctx: {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  db: DbHandle['db'];
+  tickerMetrics: TickerMetrics;
+}): Promise<Ticker[]> {
+  const { config, log, clock, db, tickerMetrics } = ctx;
+  const aws = config.collectors.aws;
+  if (!aws?.enabled) {
+    const now = new Date(clock.now());
+    await upsertPrices(db, buildPriceBookRows(config.priceBook, now), now);
+    return [];
+  }
+  const deps = {
+    db,
+    clock,
+    log,
+    clients: createAwsClients(aws),
+    config: aws,
+    priceBook: config.priceBook,
+    listNodes: () => listNodeNames(db, config.cluster),
+  };
+  const state = new AwsPricesState();
+  const target = `aws://${aws.regions.join(',')}`;
+  let lastSuccessAt: Date | null = null;
+  let failures = 0;
+  const run = async () => {
+    const started = performance.now();
+    const summary = await runAwsPricesTick(deps, state);
+    const now = new Date(clock.now());
+    const up = summary.errors.length === 0;
+    failures = up ? 0 : failures + 1;
+    if (up) lastSuccessAt = now;
+    await upsertTargetStatuses(db, [
+      {
+        kind: 'aws',
+        url: target,
+        node: null,
+        up,
+        lastAttemptAt: now,
+        lastSuccessAt,
+        lastError: up ? null : summary.errors.join('; ').slice(0, 2000),
+        lastDurationSeconds: (performance.now() - started) / 1000,
+        lastSampleCount: summary.pricesWritten + summary.pricesUnchanged,
+        lastIssueCount: summary.issues.length + summary.unpriced.length,
+        consecutiveFailures: failures,
+      },
+    ]);
+    return summary;
+  };
+  log.info({ regions: aws.regions, pricingRegion: aws.pricingRegion }, 'aws prices started');
+  return [
+    startTicker({
+      job: 'aws_prices',
+      intervalMs: aws.inventoryIntervalSeconds * 1000,
+      run,
+      log,
+      metrics: tickerMetrics,
+    }),
+  ];
 }

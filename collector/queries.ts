@@ -302,3 +302,9 @@ export async function findGpuIds(db: Db, uuid: string, gpuInstanceId: number | n
     );
   return rows.map((r) => r.id);
 }
+
+/** Names of the nodes telemetry has seen in a cluster (to match cloud instances and billing lines to them). */
+export async function listNodeNames(db: Db, cluster: string): Promise<string[]> {
+  const rows = await db.select({ name: nodes.name }).from(nodes).where(eq(nodes.cluster, cluster));
+  return rows.map((r) => r.name);
+}
