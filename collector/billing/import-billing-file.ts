@@ -98,8 +98,8 @@ async function importRows(
         continue;
       }
       s.lines++;
-      const full = writer.add(mapped.line);
-      if (full) await writer.flush(full);
+      const due = writer.add(mapped.line);
+      if (due) for (const period of due) await writer.flush(period);
     }
   }
   if (!mapper) throw new BillingImportRefused(`${file}: empty file, no header`);

@@ -44,14 +44,15 @@ interface PeriodState {
  */
 export class PeriodWriter {
   private readonly periods = new Map<string, PeriodState>();
+  private added = 0;
 
   constructor(
     private readonly db: Db,
     private readonly meta: { format: BillingFormat; sourceFile: string; now: Date; chunkSize: number },
   ) {}
 
-  /** Buffers the line; returns its period when that period's chunk is full and must be flushed. */
-  add(line: BillingLine): PeriodState | undefined {
+  /** Buffers the line; returns the periods whose buffers must be flushed now. */
+  add(line: BillingLine): PeriodState[] | undefined {
     const id = `${line.provider}\u0000${line.billingAccountId}\u0000${line.billingPeriodStartMs}`;
     let state = this.periods.get(id);
     if (!state) {
@@ -69,10 +70,25 @@ export class PeriodWriter {
     state.lines++;
     state.billed += line.billedCost;
     if (line.effectiveCost !== null) state.effective = (state.effective ?? 0n) + line.effectiveCost;
-    return state.buffer.length >= this.meta.chunkSize ? state : undefined;
+    if (++this.added % this.meta.chunkSize === 0) return this.dueForFlush(line.lineNumber);
+    return state.buffer.length >= this.meta.chunkSize ? [state] : undefined;
+  }
+
+  /**
+   * Full buffers, and those holding lines read long ago: a line's strings are slices of the text chunk it was
+   * read from, so a rare period's line would otherwise pin every chunk of the file until its buffer fills.
+   */
+  private dueForFlush(lineNumber: number): PeriodState[] {
+    const horizon = lineNumber - 4 * this.meta.chunkSize;
+    return [...this.periods.values()].filter(
+      (p) =>
+        p.buffer.length >= this.meta.chunkSize ||
+        (p.buffer[0] !== undefined && p.buffer[0].lineNumber < horizon),
+    );
   }
 
   async flush(state: PeriodState): Promise<void> {
+    if (state.buffer.length === 0 && state.importId !== undefined) return;
     state.importId ??= await claimBillingPeriod(this.db, state.key, {
       ...this.meta,
       currency: state.currency,
