@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../../core/result.js';
 import { checkNegativeCosts, findInstanceType, Header, isCurrencyCode, RowReader } from './map-fields.js';
-import type { RowMapper } from './types.js';
+import type { MappedRow, RowMapper } from './types.js';
 
 /** CUR line item types whose costs are negative by nature. */
 const NEGATIVE_TYPES = new Set([
@@ -83,53 +83,62 @@ export function createCurRowMapper(names: readonly string[], file: string): Resu
   const { required, optional: o, tagColumns } = columns(new Header(names));
   const missing = Object.entries(required).find(([, c]) => c === undefined);
   if (missing) return err(`${file}: missing required CUR column ${missing[0]}`);
-  const c = required as { [K in keyof typeof required]: NonNullable<(typeof required)[K]> };
-  return ok((fields, lineNumber) => {
-    const r = new RowReader(file, lineNumber, fields);
-    const currency = r.required(c['lineItem/CurrencyCode']);
-    if (currency !== '' && !isCurrencyCode(currency)) {
-      r.fail(c['lineItem/CurrencyCode'], currency, 'is not an ISO 4217 code');
-    }
-    const type = r.required(c['lineItem/LineItemType']);
-    const billedCost = r.decimal(c['lineItem/UnblendedCost']);
-    if (billedCost === null && !r.skipped) r.fail(c['lineItem/UnblendedCost'], '', 'is empty');
-    const effectiveCost = r.decimal(o.netCost);
-    const listCost = r.decimal(o.listCost);
-    const term = r.text(o.term);
-    const usageType = r.text(o.usageType);
-    const line = {
-      lineNumber,
-      provider: 'AWS',
-      billingAccountId: r.required(c['bill/PayerAccountId']),
-      billingPeriodStartMs: r.time(c['bill/BillingPeriodStartDate']),
-      billingPeriodEndMs: r.time(c['bill/BillingPeriodEndDate']),
-      chargePeriodStartMs: r.time(c['lineItem/UsageStartDate']),
-      chargePeriodEndMs: r.time(c['lineItem/UsageEndDate']),
-      chargeCategory: CHARGE_CATEGORY[type] ?? type,
-      pricingCategory: term === null ? null : (PRICING_CATEGORY[term] ?? term),
-      serviceName: r.text(o.service),
-      resourceId: r.text(o.resourceId),
-      instanceType: r.text(o.instanceType) ?? findInstanceType(usageType),
-      region: r.text(o.region),
-      availabilityZone: r.text(o.zone),
-      usageQuantity: r.decimal(o.quantity),
-      usageUnit: r.text(o.unit),
-      billedCost: billedCost ?? 0n,
-      effectiveCost,
-      listCost,
-      currency,
-      tags: readTags(r, tagColumns, o.tags),
-    };
-    checkNegativeCosts(
-      r,
-      [
-        [c['lineItem/UnblendedCost'], billedCost],
-        [o.netCost, effectiveCost],
-      ],
-      NEGATIVE_TYPES.has(type),
-    );
-    return { line: r.skipped ? undefined : line, issues: r.issues };
-  });
+  const c = required as Required;
+  return ok((fields, lineNumber) => mapCurRow(new RowReader(file, lineNumber, fields), c, o, tagColumns));
+}
+
+type Columns = ReturnType<typeof columns>;
+type Required = { [K in keyof Columns['required']]: NonNullable<Columns['required'][K]> };
+
+function mapCurRow(
+  r: RowReader,
+  c: Required,
+  o: Columns['optional'],
+  tags: Columns['tagColumns'],
+): MappedRow {
+  const currency = r.required(c['lineItem/CurrencyCode']);
+  if (currency !== '' && !isCurrencyCode(currency)) {
+    r.fail(c['lineItem/CurrencyCode'], currency, 'is not an ISO 4217 code');
+  }
+  const type = r.required(c['lineItem/LineItemType']);
+  const billedCost = r.decimal(c['lineItem/UnblendedCost']);
+  if (billedCost === null && !r.skipped) r.fail(c['lineItem/UnblendedCost'], '', 'is empty');
+  const effectiveCost = r.decimal(o.netCost);
+  const listCost = r.decimal(o.listCost);
+  const term = r.text(o.term);
+  const usageType = r.text(o.usageType);
+  const line = {
+    lineNumber: r.line,
+    provider: 'AWS',
+    billingAccountId: r.required(c['bill/PayerAccountId']),
+    billingPeriodStartMs: r.time(c['bill/BillingPeriodStartDate']),
+    billingPeriodEndMs: r.time(c['bill/BillingPeriodEndDate']),
+    chargePeriodStartMs: r.time(c['lineItem/UsageStartDate']),
+    chargePeriodEndMs: r.time(c['lineItem/UsageEndDate']),
+    chargeCategory: CHARGE_CATEGORY[type] ?? type,
+    pricingCategory: term === null ? null : (PRICING_CATEGORY[term] ?? term),
+    serviceName: r.text(o.service),
+    resourceId: r.text(o.resourceId),
+    instanceType: r.text(o.instanceType) ?? findInstanceType(usageType),
+    region: r.text(o.region),
+    availabilityZone: r.text(o.zone),
+    usageQuantity: r.decimal(o.quantity),
+    usageUnit: r.text(o.unit),
+    billedCost: billedCost ?? 0n,
+    effectiveCost,
+    listCost,
+    currency,
+    tags: readTags(r, tags, o.tags),
+  };
+  checkNegativeCosts(
+    r,
+    [
+      [c['lineItem/UnblendedCost'], billedCost],
+      [o.netCost, effectiveCost],
+    ],
+    NEGATIVE_TYPES.has(type),
+  );
+  return { line: r.skipped ? undefined : line, issues: r.issues };
 }
 
 /** `resourceTags/user:team` → `team`; CUR 2.0 `resource_tags` is a JSON map keyed `user_team`. */

@@ -40,7 +40,7 @@ export class RowReader {
 
   constructor(
     private readonly file: string,
-    private readonly line: number,
+    readonly line: number,
     private readonly fields: readonly string[],
   ) {}
 
