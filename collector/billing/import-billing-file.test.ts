@@ -190,6 +190,12 @@ describe('importBillingFile', () => {
       });
     });
 
+    it('returns an error for an empty file', async () => {
+      const path = join(dir, 'empty.csv');
+      writeFileSync(path, '');
+      expect(await importFocus(path)).toEqual({ ok: false, error: 'empty.csv: empty file, no header' });
+    });
+
     it('returns an error for a file that cannot be read', async () => {
       const result = await importFocus(join(dir, 'nope.csv'));
       expect(result.ok).toBe(false);
