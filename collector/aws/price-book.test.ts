@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { divideDecimal, numberToDecimal } from './decimal.js';
+import { divideDecimal, numberToDecimal } from '../../core/decimal.js';
 import { buildPriceBookRows, resolveGpuHourPrice, resolveNodeOverheadHourUsd } from './price-book.js';
 
 const book = {

@@ -1,5 +1,5 @@
 import type { PriceBookConfig } from '../../core/config.js';
-import { divideDecimal, numberToDecimal } from './decimal.js';
+import { divideDecimal, numberToDecimal } from '../../core/decimal.js';
 import type { PriceRow } from './types.js';
 
 /**

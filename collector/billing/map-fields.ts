@@ -1,4 +1,4 @@
-import { type Decimal, parseDecimal } from './decimal.js';
+import { type Decimal, parseDecimal } from '../../core/decimal.js';
 import type { RowIssue } from './types.js';
 
 /** Column positions by name; the first of several aliases present wins (FOCUS versions, CUR 1 vs 2). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDecimal } from './decimal.js';
+import { formatDecimal } from '../../core/decimal.js';
 import { createFocusRowMapper } from './map-focus-row.js';
 import { type CsvRow, openCsvFile, readCsvRows } from './parse-csv.js';
 import type { RowMapper } from './types.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../../core/db.js';
-import { type Decimal, formatDecimal } from './decimal.js';
+import { type Decimal, formatDecimal } from '../../core/decimal.js';
 import {
   type BillingPeriodKey,
   claimBillingPeriod,

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../core/db.js';
-import { type Decimal, formatDecimal } from './decimal.js';
+import { type Decimal, formatDecimal } from '../../core/decimal.js';
 import type { BillingFormat, BillingLine } from './types.js';
 
 export interface BillingPeriodKey {

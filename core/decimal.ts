@@ -1,5 +1,5 @@
 /**
- * Money as a BigInt scaled by 10^10, matching the `numeric(24,10)` columns: sums are exact, never floats.
+ * Money as a BigInt scaled by 10^10, matching the `numeric(…,10)` money columns: sums are exact, never floats.
  * Bills carry up to 11 decimals (FOCUS) and exponents (CUR writes `1.25E-6`); digits past the 10th are
  * rounded half away from zero, the way PostgreSQL rounds into numeric(24,10), so stored lines and the
  * totals computed here agree to the last digit.
@@ -53,3 +53,18 @@ export function sumDecimals(values: Iterable<Decimal>): Decimal {
 }
 
 export { SCALE as DECIMAL_SCALE };
+
+/** `value / divisor` (a positive integer, e.g. GPUs per instance) to 10 places, rounded half up. */
+export function divideDecimal(value: string, divisor: number): string {
+  if (!Number.isInteger(divisor) || divisor <= 0) throw new Error(`bad divisor ${divisor}`);
+  const scaled = parseDecimal(value);
+  if (scaled === undefined || scaled < 0n) throw new Error(`not a non-negative decimal: "${value}"`);
+  const d = BigInt(divisor);
+  return formatDecimal((scaled * 2n + d) / (2n * d));
+}
+
+/** A non-negative config number as a 10-place decimal string (no exponent notation). */
+export function numberToDecimal(value: number): string {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`not a price: ${value}`);
+  return value.toFixed(DECIMAL_PLACES);
+}
