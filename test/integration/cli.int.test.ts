@@ -92,6 +92,48 @@ describe('gpuscope CLI', () => {
     }
   });
 
+  it.skipIf(!postgresAvailable())(
+    'imports a FOCUS bill, re-imports it without doubling, and refuses a broken one',
+    async () => {
+      const server = await startTestPostgres();
+      try {
+        const url = await server.createDatabase('cli_billing');
+        const env = { GPUSCOPE_DATABASE_URL: url };
+        expect((await runCli(['migrate'], env)).code).toBe(0);
+        const focus = join(root, 'test/fixtures/billing/focus-1.0_sample_anonymized_real_240rows.csv');
+        const total = async () => {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          const result = await client.query(
+            'select count(*)::int as n, sum(billed_cost)::text as sum from billing_lines',
+          );
+          await client.end();
+          return result.rows[0] as { n: number; sum: string };
+        };
+        const first = await runCli(['import', 'billing', '--format', 'focus', focus], env);
+        expect(first.code, first.stderr).toBe(0);
+        const once = await total();
+        expect(once.n).toBe(240);
+        const again = await runCli(['import', 'billing', '--format', 'focus', focus], env);
+        expect(again.code, again.stderr).toBe(0);
+        expect(await total()).toEqual(once);
+
+        const dir = mkdtempSync(join(tmpdir(), 'gpuscope-bill-'));
+        const broken = join(dir, 'no-cost-column.csv');
+        writeFileSync(
+          broken,
+          'ChargePeriodStart,ChargePeriodEnd\n2024-09-01T00:00:00Z,2024-09-01T01:00:00Z\n',
+        );
+        const refused = await runCli(['import', 'billing', '--format', 'focus', broken], env);
+        expect(refused.code).toBe(1);
+        expect(refused.stdout + refused.stderr).toMatch(/BilledCost/);
+        expect(await total()).toEqual(once);
+      } finally {
+        server.destroy();
+      }
+    },
+  );
+
   it('runs the demo on the embedded database and shows at least 64 GPUs within 60 s', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'gpuscope-demo-'));
     const port = await freePort();
