@@ -67,6 +67,8 @@ export async function startService(options: {
   const tracer = getTracer();
   const tickerMetrics = createTickerMetrics(registry);
   const tickers: Ticker[] = [];
+  /** Things with connections of their own (the Kubernetes watch) to end after the tickers stop. */
+  const closers: (() => Promise<void>)[] = [];
 
   if (role === 'all' || role === 'collector') {
     const metrics = createCollectorMetrics(registry);
@@ -111,20 +113,17 @@ export async function startService(options: {
       );
       log.info({ url: prometheus.url }, 'prometheus source started');
     }
+    const ctx = { config, log, clock, db: db.db, registry, tickerMetrics, closers };
     tickers.push(
       ...(await startJobAndFabricTickers({
-        config,
-        log,
-        clock,
-        db: db.db,
-        registry,
-        tickerMetrics,
+        ...ctx,
         fabric: {
           state: fabric,
           metrics: fabricMetrics,
           nvlinkIntervalMs: nvlink ? (dcgm?.intervalSeconds ?? 15) * 1000 : null,
         },
       })),
+      ...(await startCostTickers(ctx)),
     );
     tickers.push(
       startTicker({
@@ -165,6 +164,7 @@ export async function startService(options: {
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const t of tickers) await t.stop();
+      for (const close of closers) await close();
       await db.close();
     },
   };
@@ -178,6 +178,7 @@ async function startJobAndFabricTickers(ctx: {
   db: DbHandle['db'];
   registry: Registry;
   tickerMetrics: TickerMetrics;
+  closers: (() => Promise<void>)[];
   fabric: { state: FabricCollectorState; metrics: FabricMetrics; nvlinkIntervalMs: number | null };
 }): Promise<Ticker[]> {
   const { config, log, clock, db, registry, tickerMetrics, fabric } = ctx;
@@ -192,7 +193,9 @@ async function startJobAndFabricTickers(ctx: {
   const kubernetes = config.collectors.kubernetes;
   if (kubernetes?.enabled) {
     const { createKubernetesReader } = await import('../collector/kubernetes/create-kubernetes-reader.js');
-    readers.push(await createKubernetesReader(kubernetes, { cluster: config.cluster, log }));
+    const reader = await createKubernetesReader(kubernetes, { cluster: config.cluster, log });
+    readers.push(reader);
+    ctx.closers.push(() => reader.stop());
   }
   if (readers.length > 0) {
     const state = new JobReadersState();
@@ -203,8 +206,6 @@ async function startJobAndFabricTickers(ctx: {
   // attribution also runs without readers: exporter labels alone mark minutes owned or unattributed
   const attribution = new AttributionState();
   start('attribution', 60_000, () => runAttributionTick({ db, clock, metrics: jobMetrics }, attribution));
-
-  tickers.push(...(await startPriceTickers(ctx)));
 
   const infiniband = config.collectors.infiniband;
   if (infiniband?.enabled && (infiniband.sysfsRoot !== undefined || infiniband.targets.length > 0)) {
@@ -221,29 +222,41 @@ async function startJobAndFabricTickers(ctx: {
       flushLinkRollups({ db, log }, fabric.state, config.cluster, clock.now()),
     );
   }
-  if (config.billing.importDir) {
-    const billing = new BillingImportState();
-    start('billing_import', config.billing.intervalMinutes * 60_000, () =>
-      runBillingImportTick({ db, clock, log }, billing, config.billing),
-    );
-  }
   return tickers;
 }
 
-/** AWS prices, instance facts and inventory on a ticker when configured; the price book is written either way. */
-async function startPriceTickers(ctx: {
+interface CostTickerContext {
   config: Config;
   log: Logger;
   clock: Clock;
   db: DbHandle['db'];
   tickerMetrics: TickerMetrics;
-}): Promise<Ticker[]> {
+}
+
+/** Prices (AWS, or the price book alone) and, when `billing.importDir` is set, the billing folder import. */
+async function startCostTickers(ctx: CostTickerContext): Promise<Ticker[]> {
+  const { config, log, clock, db, tickerMetrics } = ctx;
+  const tickers: Ticker[] = [];
+  const aws = await startAwsPricesTicker(ctx);
+  if (aws) tickers.push(aws);
+  if (config.billing.importDir) {
+    const billing = new BillingImportState();
+    const run = () => runBillingImportTick({ db, clock, log }, billing, config.billing);
+    const intervalMs = config.billing.intervalMinutes * 60_000;
+    tickers.push(startTicker({ job: 'billing_import', intervalMs, run, log, metrics: tickerMetrics }));
+  }
+  return tickers;
+}
+
+/** AWS prices, instance facts and inventory on a ticker when configured; the price book is written either way. */
+async function startAwsPricesTicker(ctx: CostTickerContext): Promise<Ticker | null> {
   const { config, log, clock, db, tickerMetrics } = ctx;
   const aws = config.collectors.aws;
   if (!aws?.enabled) {
+    // the AWS tick writes the price book each pass; without it, once at start
     const now = new Date(clock.now());
     await upsertPrices(db, buildPriceBookRows(config.priceBook, now), now);
-    return [];
+    return null;
   }
   const deps = {
     db,
@@ -283,13 +296,6 @@ async function startPriceTickers(ctx: {
     return summary;
   };
   log.info({ regions: aws.regions, pricingRegion: aws.pricingRegion }, 'aws prices started');
-  return [
-    startTicker({
-      job: 'aws_prices',
-      intervalMs: aws.inventoryIntervalSeconds * 1000,
-      run,
-      log,
-      metrics: tickerMetrics,
-    }),
-  ];
+  const intervalMs = aws.inventoryIntervalSeconds * 1000;
+  return startTicker({ job: 'aws_prices', intervalMs, run, log, metrics: tickerMetrics });
 }

@@ -25,7 +25,8 @@ export interface FabricTickDeps {
 
 export type FabricSettings = InfinibandCollectorConfig & { cluster: string; node: string };
 
-const linkId = (r: Pick<LinkRollup, 'linkType' | 'node' | 'device' | 'port'>) =>
+/** The key under which a link's identity (speed, state, GPUs served) is kept between cycles. */
+export const linkIdentityKey = (r: Pick<LinkRollup, 'linkType' | 'node' | 'device' | 'port'>) =>
   `${r.linkType}/${r.node}/${r.device}/${r.port}`;
 
 /** Everything that outlives one fabric cycle: previous counters, open minutes, what each link is. */
@@ -61,7 +62,7 @@ export async function runFabricTick(
   const readings = await readAllSources(deps, state, settings, nowMs);
   const snapshots = readings.flatMap((r) => r.snapshots);
   for (const s of snapshots) {
-    state.identities.set(linkId({ ...s, linkType: 'infiniband' }), identityOf(s, settings, state));
+    state.identities.set(linkIdentityKey({ ...s, linkType: 'infiniband' }), identityOf(s, settings, state));
   }
   const rates = state.tracker.update(snapshots);
   for (const r of rates) {
@@ -241,7 +242,7 @@ export async function flushLinkRollups(
   if (ib.length + nvlink.length === 0) return 0;
   const writes: LinkRollupWrite[] = [...ib, ...nvlink].map(({ version: _v, ...row }) => ({
     ...row,
-    ...(state.identities.get(linkId(row)) ?? {
+    ...(state.identities.get(linkIdentityKey(row)) ?? {
       rateBitsPerSecond: null,
       state: null,
       physState: null,
@@ -260,9 +261,4 @@ export async function flushLinkRollups(
   state.rollups.confirmWritten(ib, nowMs);
   state.nvlinkRollups.confirmWritten(nvlink, nowMs);
   return writes.length;
-}
-
-/** The key under which a link's identity (speed, state, GPUs served) is kept between cycles. */
-export function linkIdentityKey(r: Pick<LinkRollup, 'linkType' | 'node' | 'device' | 'port'>): string {
-  return linkId(r);
 }

@@ -8,10 +8,6 @@ export interface PodState {
   terminal: boolean;
 }
 
-export function isTerminalState(state: JobState): boolean {
-  return isTerminalJobState(state);
-}
-
 /** `status.reason` values the kubelet and controllers write on a Failed pod. */
 function failedState(pod: KubePod): JobState {
   if (pod.containerStatuses.some((c) => c.terminatedReason === 'OOMKilled')) return 'out_of_memory';
@@ -65,9 +61,9 @@ export function computePodState(pod: KubePod, deletedAt: Date | null): PodState 
     default:
       state = 'unknown';
   }
-  if (deletedAt !== null && !isTerminalState(state))
+  if (deletedAt !== null && !isTerminalJobState(state))
     return { state: 'cancelled', raw: `${raw} (deleted)`, terminal: true };
-  return { state, raw, terminal: isTerminalState(state) };
+  return { state, raw, terminal: isTerminalJobState(state) };
 }
 
 /** Worst terminal outcome first: the state a finished group reports when its pods ended differently. */

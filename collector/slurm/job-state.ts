@@ -1,4 +1,4 @@
-import { isTerminalJobState, type JobState } from '../jobs/types.js';
+import type { JobState } from '../jobs/types.js';
 
 const STATES: Record<string, JobState> = {
   PENDING: 'pending',
@@ -51,6 +51,3 @@ export function mapSlurmState(words: readonly string[]): JobState | null {
   }
   return null;
 }
-
-/** States after which a job holds no GPU any more. */
-export const isTerminalState = isTerminalJobState;

@@ -1,7 +1,8 @@
 import type { JobRecord, JobState } from '../jobs/types.js';
+import { isTerminalJobState } from '../jobs/types.js';
 import { expandHostlist } from './hostlist.js';
 import type { IssueList } from './job-issues.js';
-import { isTerminalState, mapSlurmState } from './job-state.js';
+import { mapSlurmState } from './job-state.js';
 
 export function createSlurmRecord(cluster: string, jobId: string): JobRecord {
   return {
@@ -77,7 +78,7 @@ export function readEpochTime(
     return null;
   }
   if (value === 0) {
-    if (field.endsWith('end') && isTerminalState(state))
+    if (field.endsWith('end') && isTerminalJobState(state))
       issues.add(field, `finished job (${state}) has no end time`);
     return null;
   }

@@ -2,7 +2,7 @@ import type { SlurmCollectorConfig } from '../../core/config.js';
 import { err, ok, type Result } from '../../core/result.js';
 import { type CommandSpec, runCommand, streamCommand } from '../../core/run-command.js';
 import type { JobRecord, RecordIssue } from '../jobs/types.js';
-import { isTerminalState } from './job-state.js';
+import { isTerminalJobState } from '../jobs/types.js';
 import { isValidTimeZone } from './local-time.js';
 import { parseJobcompLine } from './parse-jobcomp.js';
 import { parseSacctParsable, SACCT_PARSABLE_FIELDS } from './parse-sacct-parsable.js';
@@ -85,7 +85,7 @@ export function createSlurmSource(config: SlurmCollectorConfig, deps: SlurmSourc
     if (!squeue.ok) return err(squeue.error.message);
     const parsed = parseSqueueJson(squeue.value.stdout, { source: 'squeue --json', cluster });
     // squeue --json ignores state filters in some versions and lists recently finished jobs too.
-    const records = parsed.records.filter((r) => !isTerminalState(r.state) && r.state !== 'pending');
+    const records = parsed.records.filter((r) => !isTerminalJobState(r.state) && r.state !== 'pending');
     const issues = [...parsed.issues];
     const scontrol = await run(spec(config.scontrol, ['show', 'job', '-d']));
     if (scontrol.ok) {
