@@ -7,7 +7,7 @@ export default defineConfig({
     './collector/jobs/schema.ts',
     './collector/billing/schema.ts',
     './collector/aws/schema.ts',
-    './analyzer/schema.ts',
+    './analyzer/cost/schema.ts',
     './api/schema.ts',
   ].filter((p) => p),
   out: './migrations',

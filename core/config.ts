@@ -164,6 +164,36 @@ const Billing = z
   })
   .strict();
 
+const Costs = z
+  .object({
+    /** How idle and unallocated cost reach groups: not at all (own lines), by each group's cost, or evenly. */
+    sharePolicy: z.enum(['none', 'weighted', 'even']).default('none'),
+    /** A held GPU-minute whose activity max stays below this is charged as idle, not usage. */
+    idleActivityThreshold: z.number().min(0).max(1).default(0.05),
+    /** Hours are allocated once closed; this often, and this far back (late jobs, late attribution). */
+    intervalMinutes: z.number().positive().max(1440).default(5),
+    lookbackHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 31)
+      .default(6),
+  })
+  .strict();
+
+const Budget = z
+  .object({
+    name: z.string().min(1),
+    /** Scope: exactly one of team or project. */
+    team: z.string().min(1).optional(),
+    project: z.string().min(1).optional(),
+    monthlyUsd: z.number().positive(),
+  })
+  .strict()
+  .refine((b) => (b.team === undefined) !== (b.project === undefined), {
+    message: 'a budget names exactly one of team or project',
+  });
+
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
@@ -211,6 +241,13 @@ export const Config = z
       teamTags: ['team'],
       projectTags: ['project'],
     }),
+    costs: Costs.default({
+      sharePolicy: 'none',
+      idleActivityThreshold: 0.05,
+      intervalMinutes: 5,
+      lookbackHours: 6,
+    }),
+    budgets: z.array(Budget).default([]),
     retention: z
       .object({
         minuteRollupDays: z.number().positive().default(14),
@@ -234,6 +271,8 @@ export type KubernetesCollectorConfig = z.output<typeof KubernetesCollector>;
 export type AwsSourceConfig = z.output<typeof AwsSource>;
 export type PriceBookConfig = z.output<typeof PriceBook>;
 export type BillingConfig = z.output<typeof Billing>;
+export type CostsConfig = z.output<typeof Costs>;
+export type BudgetConfig = z.output<typeof Budget>;
 
 export class ConfigError extends Error {
   constructor(message: string) {

@@ -1,0 +1,92 @@
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
+
+const tz = { withTimezone: true, mode: 'date' } as const;
+const money = () => numeric({ precision: 24, scale: 10 });
+
+/**
+ * What each hour cost and who it is charged to. Rebuilt per hour (idempotent), so a late job record, a
+ * restated bill or a new price rewrites the hour instead of adding to it. `kind`:
+ * - `usage`: GPU-minutes a job held and used;
+ * - `idle`: GPU-minutes a job held while the GPU was idle (allocated-but-idle);
+ * - `unallocated`: GPU capacity no job held (or minutes with no telemetry on a billed node);
+ * - `other`: billing lines no node covers (other services, untracked instances), owned by their tags.
+ * `cost` is null only for `unpriced` rows: GPU-hours with no price anywhere, reported and never charged $0.
+ */
+const allocationColumns = () => ({
+  id: bigserial({ mode: 'number' }).primaryKey(),
+  cluster: text().notNull(),
+  kind: text().$type<AllocationKind>().notNull(),
+  /** '' when the row is not a node's (kind other). */
+  node: text().notNull().default(''),
+  jobRef: integer(),
+  jobId: text(),
+  jobName: text(),
+  user: text(),
+  team: text(),
+  project: text(),
+  namespace: text(),
+  gpuModel: text(),
+  /** GPU-hours the cost covers (MIG slices weighted by their fraction of the GPU). */
+  gpuHours: doublePrecision().notNull().default(0),
+  cost: money(),
+  currency: text().notNull(),
+  /** billing_actual | committed | spot | on_demand | price_book | tags | unpriced */
+  priceTier: text().notNull(),
+  priceSource: text().notNull(),
+  /** For `other`: the service the billing line was for. */
+  serviceName: text(),
+});
+
+export type AllocationKind = 'usage' | 'idle' | 'unallocated' | 'other';
+
+export const costAllocations = pgTable(
+  'cost_allocations',
+  { hour: timestamp(tz).notNull(), ...allocationColumns() },
+  (t) => [index('cost_allocations_cluster_hour_idx').on(t.cluster, t.hour)],
+);
+
+/** The same rows summed per UTC day: a month's report reads ~30× fewer rows. Rebuilt from the hourly rows. */
+export const costAllocationsDaily = pgTable(
+  'cost_allocations_daily',
+  { day: timestamp(tz).notNull(), ...allocationColumns() },
+  (t) => [index('cost_allocations_daily_cluster_day_idx').on(t.cluster, t.day)],
+);
+
+/**
+ * One node-hour: what it cost, by which price, and the telemetry estimate beside the bill, so reports can show
+ * how far estimates were from the bill (the reconciliation adjustment).
+ */
+export const costNodeHours = pgTable(
+  'cost_node_hours',
+  {
+    cluster: text().notNull(),
+    node: text().notNull(),
+    hour: timestamp(tz).notNull(),
+    instanceId: text(),
+    instanceType: text(),
+    gpuModel: text(),
+    gpuCapacity: doublePrecision().notNull(),
+    /** Minutes of the hour with telemetry from the node. */
+    presentMinutes: integer().notNull(),
+    cost: money(),
+    /** The price-based estimate, also when the hour was billed (null: no price). */
+    estimatedCost: money(),
+    billed: boolean().notNull(),
+    currency: text().notNull(),
+    priceTier: text().notNull(),
+    priceSource: text().notNull(),
+    stale: boolean().notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.cluster, t.node, t.hour] }), index('cost_node_hours_hour_idx').on(t.hour)],
+);
