@@ -1,0 +1,309 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../core/db.js';
+import { parseDecimal } from '../../core/decimal.js';
+import { AppError } from '../../core/errors.js';
+import type { CostGroup, CostGroupBy, CostReport, DailyCost, SharePolicy } from './report-types.js';
+import { UNALLOCATED_KEY } from './report-types.js';
+import { apportionCents, formatCents, roundHalfAway } from './round-to-cents.js';
+
+const DAY = 86_400_000;
+
+export interface CostReportQuery {
+  cluster: string;
+  from: Date;
+  to: Date;
+  groupBy: CostGroupBy;
+  sharePolicy: SharePolicy;
+}
+
+const DIMENSION: Record<CostGroupBy, SQL> = {
+  team: sql`team`,
+  project: sql`project`,
+  user: sql`"user"`,
+  job: sql`job_id`,
+  namespace: sql`namespace`,
+  node: sql`nullif(node, '')`,
+  gpuModel: sql`gpu_model`,
+};
+
+/**
+ * Rows of the window: whole UTC days from the daily table (a month is ~30× fewer rows), the partial days at
+ * either end from the hourly one.
+ */
+function windowRows(q: CostReportQuery, columns: SQL): SQL {
+  const from = q.from.getTime();
+  const to = q.to.getTime();
+  const dayStart = Math.ceil(from / DAY) * DAY;
+  const dayEnd = Math.floor(to / DAY) * DAY;
+  if (dayStart >= dayEnd) {
+    return sql`select ${columns}, hour as t from cost_allocations
+      where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`;
+  }
+  const ds = new Date(dayStart);
+  const de = new Date(dayEnd);
+  return sql`select ${columns}, day as t from cost_allocations_daily
+      where cluster = ${q.cluster} and day >= ${ds} and day < ${de}
+    union all
+    select ${columns}, hour as t from cost_allocations
+      where cluster = ${q.cluster} and ((hour >= ${q.from} and hour < ${ds}) or (hour >= ${de} and hour < ${q.to}))`;
+}
+
+interface GroupRow {
+  kind: string;
+  key: string | null;
+  currency: string;
+  price_tier: string;
+  price_source: string;
+  cost: string | null;
+  gpu_hours: number;
+  job_name: string | null;
+  user: string | null;
+  team: string | null;
+  gpu_model: string | null;
+}
+
+interface Acc {
+  cost: bigint;
+  idle: bigint;
+  gpuHours: number;
+  idleGpuHours: number;
+  tiers: Map<string, bigint>;
+  label: Pick<CostGroup, 'jobName' | 'user' | 'team' | 'gpuModel'>;
+}
+
+/**
+ * The cost report for a window: groups, idle, unallocated and totals that add up to the cent, daily trend,
+ * reconciliation of estimates against bills, tag coverage and unpriced GPU-hours. Refuses a window whose costs
+ * are in more than one currency rather than add them.
+ */
+export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostReport> {
+  if (!(q.from < q.to)) throw new AppError('VALIDATION', 'from must be before to');
+  const job = q.groupBy === 'job';
+  const rows = await queryRows<GroupRow>(
+    db,
+    sql`select kind, key, currency, price_tier, price_source, sum(cost)::text as cost,
+        sum(gpu_hours)::float8 as gpu_hours,
+        ${job ? sql`max(job_name)` : sql`null`} as job_name, ${job ? sql`max("user")` : sql`null`} as "user",
+        ${job ? sql`max(team)` : sql`null`} as team, ${job ? sql`max(gpu_model)` : sql`null`} as gpu_model
+      from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, price_source, cost, gpu_hours, job_name, "user", team, gpu_model`)}) w
+      group by kind, key, currency, price_tier, price_source`,
+  );
+  const currencies = new Set(rows.filter((r) => r.cost !== null).map((r) => r.currency));
+  if (currencies.size > 1 || currencies.has('MIXED')) {
+    throw new AppError(
+      'CONFLICT',
+      `costs in the window are in more than one currency (${[...currencies].sort().join(', ')}); ` +
+        'gpuscope does not add different currencies: narrow the window or import bills in one currency',
+    );
+  }
+  const currency = [...currencies][0] ?? 'USD';
+
+  const groups = new Map<string, Acc>();
+  let unallocated = 0n;
+  let unallocatedGpuHours = 0;
+  let untagged = 0n;
+  const tiers = new Map<string, bigint>();
+  for (const r of rows) {
+    if (r.cost === null) continue;
+    const cost = parseDecimal(r.cost) ?? 0n;
+    tiers.set(r.price_tier, (tiers.get(r.price_tier) ?? 0n) + cost);
+    if (r.kind === 'unallocated') {
+      unallocated += cost;
+      unallocatedGpuHours += r.gpu_hours;
+      continue;
+    }
+    if (r.kind === 'other' && r.price_source === 'billing:untagged') untagged += cost;
+    const key = r.key ?? UNALLOCATED_KEY;
+    let g = groups.get(key);
+    if (!g) {
+      g = { cost: 0n, idle: 0n, gpuHours: 0, idleGpuHours: 0, tiers: new Map(), label: {} };
+      groups.set(key, g);
+    }
+    if (r.kind === 'idle') {
+      g.idle += cost;
+      g.idleGpuHours += r.gpu_hours;
+    } else g.cost += cost;
+    g.gpuHours += r.gpu_hours;
+    g.tiers.set(r.price_tier, (g.tiers.get(r.price_tier) ?? 0n) + cost);
+    if (job) {
+      g.label = {
+        jobName: r.job_name ?? undefined,
+        user: r.user ?? undefined,
+        team: r.team ?? undefined,
+        gpuModel: r.gpu_model ?? undefined,
+      };
+    }
+  }
+
+  const keys = [...groups.keys()];
+  const accs = keys.map((k) => groups.get(k) as Acc);
+  const shared = shareUnallocated(q.sharePolicy, keys, accs, unallocated);
+  const sharedTotal = shared.reduce((s, v) => s + v, 0n);
+  const n = keys.length;
+  const cents = apportionCents([
+    ...accs.map((a) => a.cost),
+    ...accs.map((a) => a.idle),
+    ...shared,
+    unallocated - sharedTotal,
+  ]);
+  const c = (i: number) => cents.parts[i] ?? 0n;
+  const out: CostGroup[] = keys.map((key, i) => {
+    const a = accs[i] as Acc;
+    return {
+      key,
+      costUsd: formatCents(c(i)),
+      idleCostUsd: formatCents(c(n + i)),
+      sharedCostUsd: formatCents(c(2 * n + i)),
+      totalCostUsd: formatCents(c(i) + c(n + i) + c(2 * n + i)),
+      gpuHours: round3(a.gpuHours),
+      idleGpuHours: round3(a.idleGpuHours),
+      priceSources: [...a.tiers.entries()].sort((x, y) => (x[1] > y[1] ? -1 : 1)).map(([t]) => t),
+      ...a.label,
+    };
+  });
+  out.sort((x, y) => {
+    const d = (parseDecimal(y.totalCostUsd) ?? 0n) - (parseDecimal(x.totalCostUsd) ?? 0n);
+    return d === 0n ? x.key.localeCompare(y.key) : d > 0n ? 1 : -1;
+  });
+  const sum = (from: number, count: number) => {
+    let s = 0n;
+    for (let i = from; i < from + count; i++) s += c(i);
+    return s;
+  };
+  const allocatedCents = sum(0, n);
+  const idleCents = sum(n, n);
+  const sharedCents = sum(2 * n, n);
+  const unallocatedCents = sharedCents + c(3 * n);
+  const exactTotal = accs.reduce((s, a) => s + a.cost + a.idle, 0n) + unallocated;
+
+  const [billing, daily, unpriced] = await Promise.all([
+    loadBillingSplit(db, q),
+    loadDaily(db, q),
+    loadUnpriced(db, q),
+  ]);
+  const owned = exactTotal - unallocated - untagged;
+  const gpuHours = accs.reduce((s, a) => s + a.gpuHours, 0) + unallocatedGpuHours;
+  return {
+    from: q.from.toISOString(),
+    to: q.to.toISOString(),
+    groupBy: q.groupBy,
+    currency,
+    sharePolicy: q.sharePolicy,
+    groups: out,
+    allocatedCostUsd: formatCents(allocatedCents),
+    idleCostUsd: formatCents(idleCents),
+    unallocatedCostUsd: formatCents(unallocatedCents),
+    sharedCostUsd: formatCents(sharedCents),
+    totalCostUsd: formatCents(cents.total),
+    billedCostUsd: formatCents(roundHalfAway(billing.billed)),
+    estimatedCostUsd: formatCents(cents.total - roundHalfAway(billing.billed)),
+    reconciliation: billing.reconciliation,
+    tagCoverage: {
+      ownedCostUsd: formatCents(roundHalfAway(owned)),
+      ratio: exactTotal === 0n ? 1 : Number((owned * 1_000_000n) / exactTotal) / 1_000_000,
+    },
+    gpuHours: round3(gpuHours),
+    idleGpuHours: round3(accs.reduce((s, a) => s + a.idleGpuHours, 0)),
+    unallocatedGpuHours: round3(unallocatedGpuHours),
+    daily,
+    unpriced,
+    priceSources: [...tiers.entries()]
+      .sort((x, y) => (x[1] > y[1] ? -1 : 1))
+      .map(([tier, v]) => ({ tier, costUsd: formatCents(roundHalfAway(v)) })),
+  };
+}
+
+/**
+ * Unallocated capacity under the share policy: `none` keeps it on its own line; `weighted` spreads it by each
+ * group's own cost (usage + idle); `even` spreads it equally. Spend nobody owns (the Unallocated group) takes
+ * no share. Exact: the last receiving group takes the remainder.
+ */
+function shareUnallocated(policy: SharePolicy, keys: string[], accs: Acc[], amount: bigint): bigint[] {
+  const shares = keys.map(() => 0n);
+  if (policy === 'none' || amount === 0n) return shares;
+  const receivers = keys.flatMap((k, i) => (k === UNALLOCATED_KEY ? [] : [i]));
+  if (receivers.length === 0) return shares;
+  const weights = receivers.map((i) =>
+    policy === 'even' ? 1n : (accs[i] as Acc).cost + (accs[i] as Acc).idle,
+  );
+  const totalWeight = weights.reduce((s, w) => s + w, 0n);
+  if (totalWeight <= 0n) return shares;
+  let given = 0n;
+  receivers.forEach((i, k) => {
+    const share = k === receivers.length - 1 ? amount - given : (amount * (weights[k] ?? 0n)) / totalWeight;
+    shares[i] = share;
+    given += share;
+  });
+  return shares;
+}
+
+async function loadBillingSplit(
+  db: Db,
+  q: CostReportQuery,
+): Promise<{ billed: bigint; reconciliation: CostReport['reconciliation'] }> {
+  const [nh] = await queryRows<{
+    billed: string | null;
+    node_hours: number;
+    estimated: string | null;
+    billed_estimated: string | null;
+  }>(
+    db,
+    sql`select sum(cost) filter (where billed)::text as billed,
+        (count(*) filter (where billed and estimated_cost is not null))::int as node_hours,
+        sum(estimated_cost) filter (where billed and estimated_cost is not null)::text as estimated,
+        sum(cost) filter (where billed and estimated_cost is not null)::text as billed_estimated
+      from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
+  );
+  const [other] = await queryRows<{ cost: string | null }>(
+    db,
+    sql`select sum(cost)::text as cost from (${windowRows(q, sql`kind, cost`)}) w where kind = 'other'`,
+  );
+  const dec = (v: string | null | undefined) => (v ? (parseDecimal(v) ?? 0n) : 0n);
+  const estimated = roundHalfAway(dec(nh?.estimated));
+  const billedMatched = roundHalfAway(dec(nh?.billed_estimated));
+  return {
+    billed: dec(nh?.billed) + dec(other?.cost),
+    reconciliation: {
+      nodeHours: nh?.node_hours ?? 0,
+      estimatedUsd: formatCents(estimated),
+      billedUsd: formatCents(billedMatched),
+      adjustmentUsd: formatCents(billedMatched - estimated),
+    },
+  };
+}
+
+async function loadDaily(db: Db, q: CostReportQuery): Promise<DailyCost[]> {
+  const rows = await queryRows<{ day: string; kind: string; cost: string | null }>(
+    db,
+    sql`select to_char(date_trunc('day', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD') as day, kind,
+        sum(cost)::text as cost
+      from (${windowRows(q, sql`kind, cost`)}) w group by 1, 2 order by 1`,
+  );
+  const byDay = new Map<string, { total: bigint; idle: bigint; unallocated: bigint }>();
+  for (const r of rows) {
+    const d = byDay.get(r.day) ?? { total: 0n, idle: 0n, unallocated: 0n };
+    const v = r.cost ? (parseDecimal(r.cost) ?? 0n) : 0n;
+    d.total += v;
+    if (r.kind === 'idle') d.idle += v;
+    if (r.kind === 'unallocated') d.unallocated += v;
+    byDay.set(r.day, d);
+  }
+  return [...byDay.entries()].map(([day, d]) => ({
+    day,
+    totalCostUsd: formatCents(roundHalfAway(d.total)),
+    idleCostUsd: formatCents(roundHalfAway(d.idle)),
+    unallocatedCostUsd: formatCents(roundHalfAway(d.unallocated)),
+  }));
+}
+
+async function loadUnpriced(db: Db, q: CostReportQuery): Promise<CostReport['unpriced']> {
+  const rows = await queryRows<{ node: string; gpu_model: string | null; gpu_hours: number }>(
+    db,
+    sql`select node, gpu_model, sum(gpu_capacity * present_minutes / 60.0)::float8 as gpu_hours
+      from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to} and cost is null
+      group by 1, 2 order by 3 desc`,
+  );
+  return rows.map((r) => ({ node: r.node, gpuModel: r.gpu_model, gpuHours: round3(r.gpu_hours) }));
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
