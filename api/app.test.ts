@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCostDeps } from '../analyzer/cost/create-cost-deps.js';
 import { lookupField } from '../collector/dcgm/fields.js';
 import type { GpuLabels } from '../collector/dcgm/normalize.js';
 import { attributeRollups, upsertJobs } from '../collector/jobs/queries.js';
@@ -7,6 +8,7 @@ import { writeLinkRollups } from '../collector/link-queries.js';
 import { RollupAccumulator } from '../collector/rollup/accumulate.js';
 import { EntityIdCache, flushRollups } from '../collector/rollup/write.js';
 import { createManualClock } from '../core/clock.js';
+import { Config } from '../core/config.js';
 import { checkReadiness, type DbHandle, openDb } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import { createSilentLogger } from '../core/log.js';
@@ -138,6 +140,7 @@ describe('API', () => {
         { name: 'finops', role: 'finance', tokenSha256: sha256Hex('finance-token-0123456789') },
       ],
       isReady: () => checkReadiness(handle.db),
+      costs: createCostDeps(handle.db, Config.parse({}), registry),
     });
   });
   afterAll(async () => handle?.close());

@@ -7,9 +7,12 @@ import { withSpan } from '../core/telemetry.js';
 import { createTokenVerifier, requireRole } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
+import { createBudgetRoutes } from './routes/budgets.js';
+import { createAllocationRoutes, createCostRoutes } from './routes/costs.js';
 import { createGpuRoutes } from './routes/gpus.js';
 import { createJobRoutes } from './routes/jobs.js';
 import { createLinkRoutes } from './routes/links.js';
+import { createReportRoutes } from './routes/reports.js';
 import { createTargetRoutes } from './routes/targets.js';
 
 export function createApp(deps: AppDeps) {
@@ -64,6 +67,23 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/targets', createTargetRoutes(deps));
   app.route('/api/v1/jobs', createJobRoutes(deps));
   app.route('/api/v1/links', createLinkRoutes(deps));
+
+  // money is for finance and above; `/x/*` also matches `/x` itself
+  const finance = requireRole('finance', verify);
+  const costDeps = { ...deps, ...deps.costs };
+  for (const path of ['/api/v1/costs/*', '/api/v1/allocation/*', '/api/v1/budgets/*', '/reports/*']) {
+    app.use(path, finance);
+  }
+  app.route('/api/v1/costs', createCostRoutes(costDeps));
+  app.route('/api/v1/allocation', createAllocationRoutes(costDeps));
+  app.route('/api/v1/budgets', createBudgetRoutes(costDeps));
+  app.route(
+    '/reports',
+    createReportRoutes({
+      ...deps,
+      loadCostReport: (q) => deps.costs.loadCostReport({ ...q, sharePolicy: deps.costs.sharePolicy }),
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

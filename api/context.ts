@@ -1,6 +1,7 @@
 import type { Hook } from '@hono/zod-openapi';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
+import type { CostDeps } from '../analyzer/cost/create-cost-deps.js';
 import type { Clock } from '../core/clock.js';
 import type { Db } from '../core/db.js';
 import { AppError } from '../core/errors.js';
@@ -16,6 +17,7 @@ export interface RouteDeps {
 }
 
 export interface AppDeps extends RouteDeps {
+  costs: CostDeps;
   registry: Registry;
   log: Logger;
   tracer: Tracer;

@@ -23,6 +23,11 @@ describe('request tracing', () => {
       tracer: provider.getTracer('test'),
       tokens: [],
       isReady: async () => ({ ready: true }),
+      costs: {
+        sharePolicy: 'none',
+        loadCostReport: () => Promise.reject(new Error('not used')),
+        budgetStatuses: async () => [],
+      },
     });
     await app.request('/healthz');
     const [span] = exporter.getFinishedSpans();

@@ -1,6 +1,10 @@
 import { hostname as hostName } from 'node:os';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
+import { createCostMetrics } from '../analyzer/cost/cost-metrics.js';
+import type { CostDeps } from '../analyzer/cost/create-cost-deps.js';
+import { createCostDeps } from '../analyzer/cost/create-cost-deps.js';
+import { AllocationState, runAllocationTick } from '../analyzer/cost/run-allocation-tick.js';
 import { createApp } from '../api/app.js';
 import { createAwsClients } from '../collector/aws/clients.js';
 import { buildPriceBookRows } from '../collector/aws/price-book.js';
@@ -66,6 +70,7 @@ export async function startService(options: {
   const registry = createRegistry();
   const tracer = getTracer();
   const tickerMetrics = createTickerMetrics(registry);
+  const costs = createCostDeps(db.db, config, registry);
   const tickers: Ticker[] = [];
   /** Things with connections of their own (the Kubernetes watch) to end after the tickers stop. */
   const closers: (() => Promise<void>)[] = [];
@@ -113,7 +118,7 @@ export async function startService(options: {
       );
       log.info({ url: prometheus.url }, 'prometheus source started');
     }
-    const ctx = { config, log, clock, db: db.db, registry, tickerMetrics, closers };
+    const ctx = { config, log, clock, db: db.db, registry, tickerMetrics, closers, costs };
     tickers.push(
       ...(await startJobAndFabricTickers({
         ...ctx,
@@ -145,6 +150,7 @@ export async function startService(options: {
     tracer,
     tokens: config.auth.tokens,
     isReady: () => checkReadiness(db.db),
+    costs,
   });
   const { hostname, port } = splitListen(config.server.listen);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -230,10 +236,15 @@ interface CostTickerContext {
   log: Logger;
   clock: Clock;
   db: DbHandle['db'];
+  registry: Registry;
   tickerMetrics: TickerMetrics;
+  costs: CostDeps;
 }
 
-/** Prices (AWS, or the price book alone) and, when `billing.importDir` is set, the billing folder import. */
+/**
+ * Prices (AWS, or the price book alone), the billing folder import when `billing.importDir` is set, the cost
+ * allocation of closed hours, and the budgets (their gauges refresh on each pass).
+ */
 async function startCostTickers(ctx: CostTickerContext): Promise<Ticker[]> {
   const { config, log, clock, db, tickerMetrics } = ctx;
   const tickers: Ticker[] = [];
@@ -244,6 +255,42 @@ async function startCostTickers(ctx: CostTickerContext): Promise<Ticker[]> {
     const run = () => runBillingImportTick({ db, clock, log }, billing, config.billing);
     const intervalMs = config.billing.intervalMinutes * 60_000;
     tickers.push(startTicker({ job: 'billing_import', intervalMs, run, log, metrics: tickerMetrics }));
+  }
+  const allocation = new AllocationState();
+  const allocationDeps = {
+    db,
+    clock,
+    log,
+    metrics: createCostMetrics(ctx.registry),
+    backfillDays: config.retention.minuteRollupDays,
+    options: {
+      cluster: config.cluster,
+      costs: config.costs,
+      priceBook: config.priceBook,
+      teamTags: config.billing.teamTags,
+      projectTags: config.billing.projectTags,
+      priceRefreshHours: config.collectors.aws?.refreshHours ?? 24,
+    },
+  };
+  tickers.push(
+    startTicker({
+      job: 'cost_allocation',
+      intervalMs: config.costs.intervalMinutes * 60_000,
+      run: () => runAllocationTick(allocationDeps, allocation),
+      log,
+      metrics: tickerMetrics,
+    }),
+  );
+  if (config.budgets.length > 0) {
+    tickers.push(
+      startTicker({
+        job: 'budgets',
+        intervalMs: config.costs.intervalMinutes * 60_000,
+        run: async () => ({ budgets: (await ctx.costs.budgetStatuses(new Date(clock.now()))).length }),
+        log,
+        metrics: tickerMetrics,
+      }),
+    );
   }
   return tickers;
 }

@@ -42,6 +42,12 @@ CREATE TABLE "cost_allocations_daily" (
 	"service_name" text
 );
 --> statement-breakpoint
+CREATE TABLE "cost_billing_applied" (
+	"import_id" integer PRIMARY KEY NOT NULL,
+	"imported_at" timestamp with time zone NOT NULL,
+	"applied_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "cost_node_hours" (
 	"cluster" text NOT NULL,
 	"node" text NOT NULL,
@@ -61,6 +67,7 @@ CREATE TABLE "cost_node_hours" (
 	CONSTRAINT "cost_node_hours_cluster_node_hour_pk" PRIMARY KEY("cluster","node","hour")
 );
 --> statement-breakpoint
+ALTER TABLE "cost_billing_applied" ADD CONSTRAINT "cost_billing_applied_import_id_billing_imports_id_fk" FOREIGN KEY ("import_id") REFERENCES "public"."billing_imports"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "cost_allocations_cluster_hour_idx" ON "cost_allocations" USING btree ("cluster","hour");--> statement-breakpoint
 CREATE INDEX "cost_allocations_daily_cluster_day_idx" ON "cost_allocations_daily" USING btree ("cluster","day");--> statement-breakpoint
 CREATE INDEX "cost_node_hours_hour_idx" ON "cost_node_hours" USING btree ("hour");

@@ -30,7 +30,7 @@ const DIMENSION: Record<CostGroupBy, SQL> = {
  * Rows of the window: whole UTC days from the daily table (a month is ~30× fewer rows), the partial days at
  * either end from the hourly one.
  */
-function windowRows(q: CostReportQuery, columns: SQL): SQL {
+export function windowRows(q: Pick<CostReportQuery, 'cluster' | 'from' | 'to'>, columns: SQL): SQL {
   const from = q.from.getTime();
   const to = q.to.getTime();
   const dayStart = Math.ceil(from / DAY) * DAY;

@@ -10,6 +10,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import { billingImports } from '../../collector/billing/schema.js';
 
 const tz = { withTimezone: true, mode: 'date' } as const;
 const money = () => numeric({ precision: 24, scale: 10 });
@@ -90,3 +91,12 @@ export const costNodeHours = pgTable(
   },
   (t) => [primaryKey({ columns: [t.cluster, t.node, t.hour] }), index('cost_node_hours_hour_idx').on(t.hour)],
 );
+
+/** Which billing import the allocation has taken in, and as of which import time: a restatement re-applies. */
+export const costBillingApplied = pgTable('cost_billing_applied', {
+  importId: integer()
+    .primaryKey()
+    .references(() => billingImports.id, { onDelete: 'cascade' }),
+  importedAt: timestamp(tz).notNull(),
+  appliedAt: timestamp(tz).notNull().defaultNow(),
+});

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { CostReport } from '../../analyzer/cost/report-types.js';
 import { AppError } from '../../core/errors.js';
-import type { AppDeps, AppEnv } from '../context.js';
+import type { AppEnv, RouteDeps } from '../context.js';
 import { validationHook } from '../context.js';
 import { renderCostReport } from '../reports/render-cost-report.js';
 import { errorResponses } from '../schemas/common.js';
@@ -54,7 +54,7 @@ export function resolveReportWindow(
   return { from, to };
 }
 
-export function createReportRoutes(deps: AppDeps & { loadCostReport: LoadCostReport }) {
+export function createReportRoutes(deps: Pick<RouteDeps, 'clock'> & { loadCostReport: LoadCostReport }) {
   return new OpenAPIHono<AppEnv>({ defaultHook: validationHook }).openapi(costsRoute, async (c) => {
     const { from, to } = resolveReportWindow(c.req.valid('query'), deps.clock.now());
     const [byTeam, byJob] = await Promise.all([

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
 import { createApp } from '../../api/app.js';
 import { createNvlinkSink } from '../../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../../collector/dcgm/run-dcgm-scrape-tick.js';
@@ -163,6 +164,7 @@ beforeAll(async () => {
     log: createSilentLogger(),
     tracer: getTracer(),
     tokens: [{ name: 'e2e', role: 'viewer', token }],
+    costs: createCostDeps(handle.db, Config.parse({}), createRegistry({ defaultMetrics: false })),
     isReady: () => checkReadiness(handle.db),
   });
   await runCollectors();
