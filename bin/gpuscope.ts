@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../core/config.js';
 import { DatabaseUnavailableError, openDb } from '../core/db.js';
+import { AppError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { startTracing } from '../core/tracing.js';
 
@@ -13,6 +14,8 @@ Usage:
   gpuscope migrate [--config FILE]
   gpuscope backfill --from ISO --to ISO [--config FILE]
   gpuscope import billing --format focus|cur FILE [--config FILE]
+  gpuscope report costs --from ISO --to ISO [--group-by team|project|user|job|namespace|node|gpuModel]
+                        [--format json|csv] [--share-policy none|weighted|even] [--allocate] [--config FILE]
 
 The config file may also be given as GPUSCOPE_CONFIG; see README.md for keys and env overrides.`;
 
@@ -21,8 +24,8 @@ async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(rest);
-    // only `import billing FILE` takes positionals; anywhere else one is a typo worth stopping on
-    if (command !== 'import' && parsed.positionals.length > 0) {
+    // only `import billing FILE` and `report costs` take positionals; anywhere else one is a typo
+    if (command !== 'import' && command !== 'report' && parsed.positionals.length > 0) {
       throw new Error(`unexpected argument: ${parsed.positionals[0]}`);
     }
   } catch (error) {
@@ -54,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
         return await runBackfillCommand(values.config, values.from, values.to);
       case 'import':
         return await runImportCommand(values.config, values.format, positionals);
+      case 'report':
+        return await runReportCommand(values, positionals);
       default:
         console.error(`unknown command: ${command}\n\n${usage}`);
         return 2;
@@ -153,7 +158,7 @@ async function runImportCommand(
   if (format !== 'focus' && format !== 'cur')
     throw new ConfigError(`--format must be focus or cur, got ${format}`);
   const config = loadConfig({ path: configPath });
-  const log = createLogger({ level: config.log.level });
+  const log = createLogger({ level: config.log.level, destination: process.stderr });
   const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
   try {
     if (config.database.migrateOnStart) await db.migrate();
@@ -171,6 +176,52 @@ async function runImportCommand(
       console.error(`${i.file}:${i.line} ${i.field} ${JSON.stringify(i.value)}: ${i.message} (${what})`);
     }
     if (summary.issueCount > 20) console.error(`… and ${summary.issueCount - 20} more issues`);
+    // the bill replaces the estimates of its hours now, not only when a service next runs
+    const { allocatePendingImports, allocationOptionsFromConfig } = await import(
+      '../analyzer/cost/run-allocation-tick.js'
+    );
+    const now = new Date(systemClock.now());
+    const allocated = await allocatePendingImports(
+      { ...allocationOptionsFromConfig(config), db: db.db, now },
+      log,
+      Math.floor(now.getTime() / 3_600_000) * 3_600_000,
+    );
+    console.error(`allocated ${allocated.hours} hours of ${allocated.imports} billing period(s)`);
+  } finally {
+    await db.close();
+  }
+  return 0;
+}
+
+async function runReportCommand(
+  values: ReturnType<typeof parseOptions>['values'],
+  positionals: string[],
+): Promise<number> {
+  if (positionals.length !== 1 || positionals[0] !== 'costs') {
+    throw new ConfigError(
+      'usage: gpuscope report costs --from ISO --to ISO [--group-by K] [--format json|csv]',
+    );
+  }
+  const config = loadConfig({ path: values.config });
+  const log = createLogger({ level: config.log.level, destination: process.stderr });
+  const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
+  try {
+    if (config.database.migrateOnStart) await db.migrate();
+    const { reportCosts } = await import('./report-costs.js');
+    const out = await reportCosts(
+      db.db,
+      config,
+      {
+        from: values.from,
+        to: values.to,
+        groupBy: values['group-by'],
+        format: values.format,
+        sharePolicy: values['share-policy'],
+        allocate: values.allocate ?? false,
+      },
+      Date.now(),
+    );
+    process.stdout.write(out);
   } finally {
     await db.close();
   }
@@ -190,6 +241,11 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError || error instanceof DatabaseUnavailableError) {
       console.error(`gpuscope: ${error.message}`);
       process.exit(2);
+    }
+    if (error instanceof AppError && error.expose) {
+      // e.g. a report refused for mixing currencies: the message says why, a stack would not help
+      console.error(`gpuscope: ${error.message}`);
+      process.exit(1);
     }
     if (error instanceof Error && 'summary' in error) {
       // a backfill that stopped part-way: say how far it got, without a stack
@@ -215,6 +271,9 @@ function parseOptions(args: string[]) {
       from: { type: 'string' },
       to: { type: 'string' },
       format: { type: 'string' },
+      'group-by': { type: 'string' },
+      'share-policy': { type: 'string' },
+      allocate: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,

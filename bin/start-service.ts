@@ -4,7 +4,11 @@ import type { Registry } from 'prom-client';
 import { createCostMetrics } from '../analyzer/cost/cost-metrics.js';
 import type { CostDeps } from '../analyzer/cost/create-cost-deps.js';
 import { createCostDeps } from '../analyzer/cost/create-cost-deps.js';
-import { AllocationState, runAllocationTick } from '../analyzer/cost/run-allocation-tick.js';
+import {
+  AllocationState,
+  allocationOptionsFromConfig,
+  runAllocationTick,
+} from '../analyzer/cost/run-allocation-tick.js';
 import { createApp } from '../api/app.js';
 import { createAwsClients } from '../collector/aws/clients.js';
 import { buildPriceBookRows } from '../collector/aws/price-book.js';
@@ -263,14 +267,7 @@ async function startCostTickers(ctx: CostTickerContext): Promise<Ticker[]> {
     log,
     metrics: createCostMetrics(ctx.registry),
     backfillDays: config.retention.minuteRollupDays,
-    options: {
-      cluster: config.cluster,
-      costs: config.costs,
-      priceBook: config.priceBook,
-      teamTags: config.billing.teamTags,
-      projectTags: config.billing.projectTags,
-      priceRefreshHours: config.collectors.aws?.refreshHours ?? 24,
-    },
+    options: allocationOptionsFromConfig(config),
   };
   tickers.push(
     startTicker({

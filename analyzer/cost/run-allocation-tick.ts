@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../../core/clock.js';
+import type { Config } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { Logger } from '../../core/log.js';
 import { type AllocateOptions, allocateRange } from './allocate-hours.js';
@@ -52,34 +53,12 @@ export async function runAllocationTick(deps: AllocationTickDeps, state: Allocat
     deps.metrics.hoursAllocated.inc({ cluster, reason: 'telemetry' }, (closed - from) / HOUR);
   }
 
-  const imports = await queryRows<{
-    id: number;
-    start: string | Date;
-    end: string | Date;
-    imported_at: string | Date;
-  }>(
-    deps.db,
-    sql`select i.id, i.billing_period_start as start, i.billing_period_end as "end", i.imported_at
-      from billing_imports i left join cost_billing_applied a on a.import_id = i.id
-      where a.import_id is null or a.imported_at < i.imported_at
-      order by i.billing_period_start`,
-  );
-  for (const imp of imports) {
-    const start = new Date(imp.start).getTime();
-    const end = Math.min(new Date(imp.end).getTime(), closed);
-    if (start < end) {
-      await allocateRange(o, new Date(start), new Date(end));
-      hours += (end - start) / HOUR;
-      deps.metrics.hoursAllocated.inc({ cluster, reason: 'billing_import' }, (end - start) / HOUR);
-    }
-    await deps.db.execute(sql`insert into cost_billing_applied (import_id, imported_at, applied_at)
-      values (${imp.id}, ${new Date(imp.imported_at)}, ${new Date(nowMs)})
-      on conflict (import_id) do update set imported_at = excluded.imported_at, applied_at = excluded.applied_at`);
-    deps.log.info({ importId: imp.id, from: new Date(start), to: new Date(end) }, 'billing import allocated');
-  }
+  const applied = await allocatePendingImports(o, deps.log, closed);
+  hours += applied.hours;
+  deps.metrics.hoursAllocated.inc({ cluster, reason: 'billing_import' }, applied.hours);
 
   await updateMetrics(deps, state, closed);
-  return { hours, billingImports: imports.length, allocatedThrough: new Date(closed).toISOString() };
+  return { hours, billingImports: applied.imports, allocatedThrough: new Date(closed).toISOString() };
 }
 
 async function updateMetrics(deps: AllocationTickDeps, state: AllocationState, closed: number) {
@@ -140,4 +119,53 @@ async function updateMetrics(deps: AllocationTickDeps, state: AllocationState, c
     }
   }
   state.countedThroughMs = closed;
+}
+
+/**
+ * Re-allocates the period of every billing import the allocation has not taken in yet, or has taken in before
+ * a restatement, up to `closedMs`, and records each as applied.
+ */
+export async function allocatePendingImports(
+  o: AllocateOptions,
+  log: Logger,
+  closedMs: number,
+): Promise<{ imports: number; hours: number }> {
+  const imports = await queryRows<{
+    id: number;
+    start: string | Date;
+    end: string | Date;
+    imported_at: string | Date;
+  }>(
+    o.db,
+    sql`select i.id, i.billing_period_start as start, i.billing_period_end as "end", i.imported_at
+      from billing_imports i left join cost_billing_applied a on a.import_id = i.id
+      where a.import_id is null or a.imported_at < i.imported_at
+      order by i.billing_period_start`,
+  );
+  let hours = 0;
+  for (const imp of imports) {
+    const start = new Date(imp.start).getTime();
+    const end = Math.min(new Date(imp.end).getTime(), closedMs);
+    if (start < end) {
+      await allocateRange(o, new Date(start), new Date(end));
+      hours += (end - start) / HOUR;
+    }
+    await o.db.execute(sql`insert into cost_billing_applied (import_id, imported_at, applied_at)
+      values (${imp.id}, ${new Date(imp.imported_at)}, ${o.now})
+      on conflict (import_id) do update set imported_at = excluded.imported_at, applied_at = excluded.applied_at`);
+    log.info({ importId: imp.id, from: new Date(start), to: new Date(end) }, 'billing import allocated');
+  }
+  return { imports: imports.length, hours };
+}
+
+/** The allocation settings a config implies (everything but the store and the time). */
+export function allocationOptionsFromConfig(config: Config): Omit<AllocateOptions, 'db' | 'now'> {
+  return {
+    cluster: config.cluster,
+    costs: config.costs,
+    priceBook: config.priceBook,
+    teamTags: config.billing.teamTags,
+    projectTags: config.billing.projectTags,
+    priceRefreshHours: config.collectors.aws?.refreshHours ?? 24,
+  };
 }

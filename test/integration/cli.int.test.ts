@@ -117,6 +117,57 @@ describe('gpuscope CLI', () => {
         const again = await runCli(['import', 'billing', '--format', 'focus', focus], env);
         expect(again.code, again.stderr).toBe(0);
         expect(await total()).toEqual(once);
+        // the import allocated its period: the report has the whole bill, adding up to the cent
+        const report = await runCli(
+          [
+            'report',
+            'costs',
+            '--from',
+            '2024-09-01T00:00:00Z',
+            '--to',
+            '2024-10-01T00:00:00Z',
+            '--group-by',
+            'team',
+          ],
+          env,
+        );
+        expect(report.code, report.stderr).toBe(0);
+        const r = JSON.parse(report.stdout) as {
+          totalCostUsd: string;
+          idleCostUsd: string;
+          unallocatedCostUsd: string;
+          groups: { key: string; costUsd: string }[];
+        };
+        const cents = (v: string) => Math.round(Number(v) * 100);
+        expect(cents(r.totalCostUsd)).toBe(cents(once.sum));
+        expect(
+          r.groups.reduce((s, g) => s + cents(g.costUsd), 0) +
+            cents(r.idleCostUsd) +
+            cents(r.unallocatedCostUsd),
+        ).toBe(cents(r.totalCostUsd));
+        // no `team` tag in the sample: all of it is spend with no owner
+        expect(r.groups.map((g) => g.key)).toEqual(['Unallocated']);
+        const csv = await runCli(
+          [
+            'report',
+            'costs',
+            '--from',
+            '2024-09-01T00:00:00Z',
+            '--to',
+            '2024-10-01T00:00:00Z',
+            '--format',
+            'csv',
+          ],
+          env,
+        );
+        expect(csv.code, csv.stderr).toBe(0);
+        expect(csv.stdout.split('\r\n')[0]).toMatch(/^ChargePeriodStart,ChargePeriodEnd,BillingCurrency,/);
+        const bad = await runCli(
+          ['report', 'costs', '--from', '2024-09-01', '--to', '2024-10-01', '--group-by', 'cost_center'],
+          env,
+        );
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toMatch(/--group-by must be one of team, project/);
 
         const dir = mkdtempSync(join(tmpdir(), 'gpuscope-bill-'));
         const broken = join(dir, 'no-cost-column.csv');
