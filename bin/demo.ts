@@ -54,6 +54,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         env: { GPUSCOPE_SIM_URL: sim.baseUrl },
       },
     },
+    // on-premises rates for the simulated HGX nodes: $ per GPU-hour plus power, rack and network per node
+    priceBook: {
+      gpuHourUsd: { 'NVIDIA H100 80GB HBM3': 2.99, 'NVIDIA A100-SXM4-80GB': 1.79 },
+      nodeOverheadHourUsd: { '*': 1.2 },
+    },
+    costs: { intervalMinutes: 1 },
+    budgets: [{ name: 'research-gpu', team: 'research', monthlyUsd: 25_000 }],
   });
   const service = await startService({ config, log });
   const gpuCount = fleet.nodes.reduce((n, node) => n + node.gpus.length, 0);
@@ -63,6 +70,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   jobs          ${service.url}/api/v1/jobs
   links         ${service.url}/api/v1/links
   targets       ${service.url}/api/v1/targets
+  costs         ${service.url}/api/v1/costs?groupBy=team  (and &format=csv)
+  cost report   ${service.url}/reports/costs  (HTML; send the token as a Bearer header)
+  budgets       ${service.url}/api/v1/budgets
   metrics       ${service.url}/metrics
   OpenAPI       ${service.url}/openapi.json
   ground truth  ${sim.groundTruthUrl}

@@ -35,6 +35,11 @@ const deps = () => ({
 });
 const metrics = createCostMetrics(registry);
 
+async function minutes(from: number, to: number) {
+  await handle.db.execute(sql`insert into gpu_rollups (gpu_id, bucket, sample_count, activity_max)
+    select 1, ${new Date(T0)}::timestamptz + m * interval '1 minute', 4, 0.9 from generate_series(${from}::int, ${to - 1}::int) m`);
+}
+
 async function nodeHours() {
   return queryRows<{ hour: string; cost: string }>(
     handle.db,
@@ -52,9 +57,8 @@ beforeAll(async () => {
   );
   await handle.db.execute(sql`insert into prices (provider, kind, region, instance_type, usd_per_hour, effective_from, source)
     values ('config', 'price_book', '', 'NVIDIA H100 80GB HBM3', 3, '2026-01-01', 'config:priceBook')`);
-  // 4 hours of telemetry, the GPU seen every minute: 10:00–14:00
-  await handle.db.execute(sql`insert into gpu_rollups (gpu_id, bucket, sample_count, activity_max)
-    select 1, ${new Date(T0)}::timestamptz + m * interval '1 minute', 4, 0.9 from generate_series(0, 239) m`);
+  // the GPU seen every minute from 10:00 to 12:05 so far
+  await minutes(0, 125);
 });
 afterAll(async () => {
   await handle.close();
@@ -63,13 +67,15 @@ afterAll(async () => {
 describe('runAllocationTick', () => {
   const state = new AllocationState();
 
-  it('allocates every closed hour on a new store, then only the look-back', async () => {
+  it('allocates every hour on a new store, the open one so far, then only the look-back', async () => {
     clock.set(T0 + 2 * HOUR + 5 * 60_000);
     const first = await runAllocationTick(deps(), state);
-    expect(first).toMatchObject({ hours: 2, billingImports: 0 });
+    expect(first).toMatchObject({ hours: 3, billingImports: 0 });
     expect(await nodeHours()).toEqual([
       { hour: '10:00', cost: '3.0000000000' },
       { hour: '11:00', cost: '3.0000000000' },
+      // the open hour: the GPU was seen 12:00–12:05 so far ($3 × 5/60)
+      { hour: '12:00', cost: '0.2500000000' },
     ]);
     const text = await registry.metrics();
     expect(text).toMatch(
@@ -80,10 +86,15 @@ describe('runAllocationTick', () => {
       /gpuscope_idle_cost_usd_total\{cluster="c1",team="Unallocated",gpu_model="NVIDIA H100 80GB HBM3",kind="unallocated"\} 3/,
     );
 
+    // the rest of the telemetry, through 14:00
+    await minutes(125, 240);
     clock.set(T0 + 4 * HOUR + 5 * 60_000);
     const second = await runAllocationTick(deps(), state);
-    expect(second.hours).toBe(2);
-    expect((await nodeHours()).map((h) => h.hour)).toEqual(['10:00', '11:00', '12:00', '13:00']);
+    // the 2-hour look-back and the open hour (no telemetry past 14:00)
+    expect(second.hours).toBe(3);
+    expect(await nodeHours()).toEqual(
+      ['10:00', '11:00', '12:00', '13:00'].map((hour) => ({ hour, cost: '3.0000000000' })),
+    );
     expect(await registry.metrics()).toMatch(/gpuscope_cost_usd_total\{[^}]*price_source="price_book"\} 9/);
   });
 
@@ -106,8 +117,8 @@ describe('runAllocationTick', () => {
     await handle.db.execute(sql`delete from cost_node_hours where hour >= ${new Date(T0 + 3 * HOUR)}`);
     clock.set(T0 + 6 * HOUR + 5 * 60_000);
     const restarted = await runAllocationTick(deps(), new AllocationState());
-    // newest stored hour 12:00 → resume at 13:00, through 16:00
-    expect(restarted.hours).toBe(3);
+    // newest stored hour 12:00 → resume at 13:00, through the open 16:00 hour
+    expect(restarted.hours).toBe(4);
     expect((await nodeHours()).map((h) => h.hour)).toEqual(['10:00', '11:00', '12:00', '13:00']);
   });
 });

@@ -24,7 +24,7 @@ export class AllocationState {
 }
 
 /**
- * Allocates closed hours: the last `lookbackHours` every pass (late job records, late attribution and spot
+ * Allocates the last `lookbackHours` and the open hour every pass (late job records, late attribution and spot
  * prices move them), further back to the newest stored hour after a restart, and the whole period of every
  * billing import not yet taken in (a new bill or a restatement replaces the estimates of its hours).
  */
@@ -46,19 +46,21 @@ export async function runAllocationTick(deps: AllocationTickDeps, state: Allocat
     const resumeAt = row?.newest ? Number(row.newest) + HOUR : row?.oldest ? Number(row.oldest) : from;
     from = Math.max(floor, Math.min(from, Math.floor(resumeAt / HOUR) * HOUR));
   }
-  let hours = 0;
-  if (from < closed) {
-    await allocateRange(o, new Date(from), new Date(closed));
-    hours += (closed - from) / HOUR;
-    deps.metrics.hoursAllocated.inc({ cluster, reason: 'telemetry' }, (closed - from) / HOUR);
-  }
+  // the open hour too, so reports are live; it is rebuilt on every pass until it closes
+  const through = closed + HOUR;
+  await allocateRange(o, new Date(from), new Date(through));
+  const hours = (through - from) / HOUR;
+  deps.metrics.hoursAllocated.inc({ cluster, reason: 'telemetry' }, hours);
 
   const applied = await allocatePendingImports(o, deps.log, closed);
-  hours += applied.hours;
   deps.metrics.hoursAllocated.inc({ cluster, reason: 'billing_import' }, applied.hours);
 
   await updateMetrics(deps, state, closed);
-  return { hours, billingImports: applied.imports, allocatedThrough: new Date(closed).toISOString() };
+  return {
+    hours: hours + applied.hours,
+    billingImports: applied.imports,
+    allocatedThrough: new Date(closed).toISOString(),
+  };
 }
 
 async function updateMetrics(deps: AllocationTickDeps, state: AllocationState, closed: number) {
