@@ -124,9 +124,21 @@ describe('allocation before the bill: estimates from prices', () => {
     ]);
     const r = await report();
     expectAddsUp(r);
+    expect(r.stalePriceNodeHours).toBe(0);
     expect(r.totalCostUsd).toBe('6.81');
     expect(r.estimatedCostUsd).toBe('6.81');
     expect(r.billedCostUsd).toBe('0.00');
+  });
+});
+
+describe('a price its API has not confirmed lately', () => {
+  it('is still used, and the report flags it stale rather than charge $0', async () => {
+    await exec(sql`update prices set fetched_at = '2024-09-01' where kind = 'on_demand'`);
+    await allocateRange(options(), HOUR, new Date(HOUR.getTime() + 3_600_000));
+    const r = await report();
+    expect(r.stalePriceNodeHours).toBe(1);
+    expect(r.totalCostUsd).toBe('6.81');
+    await exec(sql`update prices set fetched_at = now() where kind = 'on_demand'`);
   });
 });
 

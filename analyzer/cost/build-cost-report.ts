@@ -206,6 +206,7 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     idleGpuHours: round3(accs.reduce((s, a) => s + a.idleGpuHours, 0)),
     unallocatedGpuHours: round3(unallocatedGpuHours),
     daily,
+    stalePriceNodeHours: billing.stale,
     unpriced,
     priceSources: [...tiers.entries()]
       .sort((x, y) => (x[1] > y[1] ? -1 : 1))
@@ -240,16 +241,18 @@ function shareUnallocated(policy: SharePolicy, keys: string[], accs: Acc[], amou
 async function loadBillingSplit(
   db: Db,
   q: CostReportQuery,
-): Promise<{ billed: bigint; reconciliation: CostReport['reconciliation'] }> {
+): Promise<{ billed: bigint; stale: number; reconciliation: CostReport['reconciliation'] }> {
   const [nh] = await queryRows<{
     billed: string | null;
     node_hours: number;
+    stale: number;
     estimated: string | null;
     billed_estimated: string | null;
   }>(
     db,
     sql`select sum(cost) filter (where billed)::text as billed,
         (count(*) filter (where billed and estimated_cost is not null))::int as node_hours,
+        (count(*) filter (where stale and not billed))::int as stale,
         sum(estimated_cost) filter (where billed and estimated_cost is not null)::text as estimated,
         sum(cost) filter (where billed and estimated_cost is not null)::text as billed_estimated
       from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
@@ -263,6 +266,7 @@ async function loadBillingSplit(
   const billedMatched = roundHalfAway(dec(nh?.billed_estimated));
   return {
     billed: dec(nh?.billed) + dec(other?.cost),
+    stale: nh?.stale ?? 0,
     reconciliation: {
       nodeHours: nh?.node_hours ?? 0,
       estimatedUsd: formatCents(estimated),

@@ -65,6 +65,8 @@ export interface CostReport {
   idleGpuHours: number;
   unallocatedGpuHours: number;
   daily: DailyCost[];
+  /** Node-hours priced from a stored price its source has not confirmed lately (API down or throttled). */
+  stalePriceNodeHours: number;
   /** GPU-hours with no price anywhere: not in any total, and never charged $0. */
   unpriced: { node: string; gpuModel: string | null; gpuHours: number }[];
   priceSources: { tier: string; costUsd: string }[];

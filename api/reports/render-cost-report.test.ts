@@ -180,8 +180,13 @@ describe('renderCostReport', () => {
 
   it('warns about unpriced GPU-hours only when there are some', () => {
     expect(render()).toContain('data-testid="unpriced-warning"');
-    const priced = { ...buildTeamReport(), unpriced: [], priceSources: [] };
+    const priced = { ...buildTeamReport(), unpriced: [], priceSources: [], stalePriceNodeHours: 0 };
     expect(render(priced)).not.toContain('id="pricing"');
+  });
+
+  it('warns when node-hours were priced from stale prices', () => {
+    expect(render()).toMatch(/data-testid="stale-warning"><strong>Stale prices.<\/strong> 3 node-hours/);
+    expect(render({ ...buildTeamReport(), stalePriceNodeHours: 0 })).not.toContain('stale-warning');
   });
 
   describe('security', () => {

@@ -161,7 +161,11 @@ function renderTopJobs(r: CostReport): string {
 }
 
 function renderPricing(r: CostReport): string {
-  if (r.unpriced.length === 0 && r.priceSources.length === 0) return '';
+  if (r.unpriced.length === 0 && r.priceSources.length === 0 && r.stalePriceNodeHours === 0) return '';
+  const stale =
+    r.stalePriceNodeHours === 0
+      ? ''
+      : `<div class="warning" role="note" data-testid="stale-warning"><strong>Stale prices.</strong> ${r.stalePriceNodeHours} node-hours were priced from a stored price its source has not confirmed lately (the price API failed or throttled); the price is used, not zeroed.</div>`;
   const unpriced =
     r.unpriced.length === 0
       ? ''
@@ -174,7 +178,7 @@ function renderPricing(r: CostReport): string {
       : `<table data-testid="price-sources-table"><thead><tr><th>Price source</th><th class="num">Cost</th></tr></thead><tbody>${r.priceSources
           .map((p) => `<tr>${text(p.tier)}${num(formatUsd(p.costUsd))}</tr>`)
           .join('')}</tbody></table>`;
-  return section('pricing', 'Prices and unpriced GPU-hours', unpriced + sources);
+  return section('pricing', 'Prices and unpriced GPU-hours', stale + unpriced + sources);
 }
 
 /** The cost report as one self-contained HTML5 document: no script, no external resource, every report text escaped. */

@@ -128,6 +128,7 @@ export function buildTeamReport(options: ReportOptions = {}): CostReport {
     idleGpuHours: teams.reduce((a, t) => a + t.idleGpuHours, 0),
     unallocatedGpuHours: 1500,
     daily: buildDaily(from, days, total, idle, unallocated),
+    stalePriceNodeHours: 3,
     unpriced: [{ node: 'gpu-node-0042', gpuModel: 'NVIDIA L40S', gpuHours: 12.5 }],
     priceSources: [
       { tier: 'billing_actual', costUsd: centsToUsd(total - estimated) },

@@ -64,6 +64,7 @@ export const CostReportSchema = z
     daily: z.array(
       z.object({ day: z.string(), totalCostUsd: money, idleCostUsd: money, unallocatedCostUsd: money }),
     ),
+    stalePriceNodeHours: z.number().int(),
     unpriced: z.array(z.object({ node: z.string(), gpuModel: z.string().nullable(), gpuHours: z.number() })),
     priceSources: z.array(z.object({ tier: z.string(), costUsd: money })),
   })
