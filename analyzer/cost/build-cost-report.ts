@@ -14,6 +14,8 @@ export interface CostReportQuery {
   to: Date;
   groupBy: CostGroupBy;
   sharePolicy: SharePolicy;
+  /** `hour` adds an hourly series beside the daily one (windows of up to 31 days). */
+  step?: 'day' | 'hour' | undefined;
 }
 
 const DIMENSION: Record<CostGroupBy, SQL> = {
@@ -176,10 +178,21 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   const unallocatedCents = sharedCents + c(3 * n);
   const exactTotal = accs.reduce((s, a) => s + a.cost + a.idle, 0n) + unallocated;
 
-  const [billing, daily, unpriced] = await Promise.all([
+  if (q.step === 'hour' && q.to.getTime() - q.from.getTime() > 31 * DAY) {
+    throw new AppError('VALIDATION', 'step=hour is for windows of up to 31 days');
+  }
+  const [billing, daily, unpriced, hourly] = await Promise.all([
     loadBillingSplit(db, q),
-    loadDaily(db, q),
+    loadSeries(db, windowRows(q, sql`kind, cost`), 'day'),
     loadUnpriced(db, q),
+    q.step === 'hour'
+      ? loadSeries(
+          db,
+          sql`select kind, cost, hour as t from cost_allocations
+            where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
+          'hour',
+        )
+      : undefined,
   ]);
   const owned = exactTotal - unallocated - untagged;
   const gpuHours = accs.reduce((s, a) => s + a.gpuHours, 0) + unallocatedGpuHours;
@@ -206,6 +219,7 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     idleGpuHours: round3(accs.reduce((s, a) => s + a.idleGpuHours, 0)),
     unallocatedGpuHours: round3(unallocatedGpuHours),
     daily,
+    ...(hourly ? { hourly } : {}),
     stalePriceNodeHours: billing.stale,
     unpriced,
     priceSources: [...tiers.entries()]
@@ -276,15 +290,18 @@ async function loadBillingSplit(
   };
 }
 
-async function loadDaily(db: Db, q: CostReportQuery): Promise<DailyCost[]> {
-  const rows = await queryRows<{ day: string; kind: string; cost: string | null }>(
+/** Totals per UTC day (`YYYY-MM-DD`) or hour (ISO start), each rounded to cents on its own. */
+async function loadSeries(db: Db, rows: SQL, step: 'day' | 'hour'): Promise<DailyCost[]> {
+  const label =
+    step === 'day'
+      ? sql`to_char(date_trunc('day', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD')`
+      : sql`to_char(date_trunc('hour', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
+  const result = await queryRows<{ day: string; kind: string; cost: string | null }>(
     db,
-    sql`select to_char(date_trunc('day', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD') as day, kind,
-        sum(cost)::text as cost
-      from (${windowRows(q, sql`kind, cost`)}) w group by 1, 2 order by 1`,
+    sql`select ${label} as day, kind, sum(cost)::text as cost from (${rows}) w group by 1, 2 order by 1`,
   );
   const byDay = new Map<string, { total: bigint; idle: bigint; unallocated: bigint }>();
-  for (const r of rows) {
+  for (const r of result) {
     const d = byDay.get(r.day) ?? { total: 0n, idle: 0n, unallocated: 0n };
     const v = r.cost ? (parseDecimal(r.cost) ?? 0n) : 0n;
     d.total += v;

@@ -65,6 +65,8 @@ export interface CostReport {
   idleGpuHours: number;
   unallocatedGpuHours: number;
   daily: DailyCost[];
+  /** With step=hour: the same per UTC hour (`day` holds the hour's ISO start). */
+  hourly?: DailyCost[] | undefined;
   /** Node-hours priced from a stored price its source has not confirmed lately (API down or throttled). */
   stalePriceNodeHours: number;
   /** GPU-hours with no price anywhere: not in any total, and never charged $0. */

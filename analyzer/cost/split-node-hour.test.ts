@@ -94,3 +94,31 @@ describe('prorateToHours', () => {
     expect(prorateToHours(d('5'), 3.5 * H, 3.5 * H)).toEqual([{ hourMs: 3 * H, cost: d('5') }]);
   });
 });
+
+describe('invariant over random node-hours', () => {
+  it('the lines always add up exactly to the node cost, and never charge more units than capacity', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let n = 0; n < 2000; n++) {
+      const gpus = 1 + Math.floor(rand() * 8);
+      const present = 1 + Math.floor(rand() * 60);
+      const cost = BigInt(Math.floor(rand() * 1e12)) * (rand() < 0.05 ? -1n : 1n);
+      const usage = Array.from({ length: Math.floor(rand() * 10) }, (_, j) => {
+        const units =
+          Math.floor(rand() * present) * migUnitsPerMinute(rand() < 0.3 ? '1g.10gb' : null, 'H100');
+        return {
+          jobRef: rand() < 0.2 ? null : j,
+          gpuModel: 'H100',
+          units,
+          idleUnits: Math.floor(units * rand()),
+        };
+      });
+      const rows = splitNodeHour(cost, gpus * present * UNITS_PER_GPU_MINUTE, usage, 'H100');
+      expect(rows.reduce((s, r) => s + (r.cost ?? 0n), 0n)).toBe(cost);
+      for (const r of rows) expect(r.units).toBeGreaterThanOrEqual(0);
+    }
+  });
+});

@@ -105,6 +105,27 @@ describe('GET /api/v1/costs', () => {
     expect(r.groups.find((g) => g.key === 'PeoriaData')).toBeDefined();
   });
 
+  it('adds an hourly series with step=hour, matching the daily one', async () => {
+    const res = await app.request(`/api/v1/costs?${SEPT}&step=hour`, { headers: finance });
+    const r = (await res.json()) as CostReport;
+    const hour = r.hourly?.find((h) => h.day === '2024-09-27T15:00:00Z');
+    // the billed g5 hour: $1.624, of which 15 minutes idle
+    expect(hour).toBeDefined();
+    expect(cents(hour?.idleCostUsd ?? '0')).toBe(41);
+    const day = r.daily.find((d) => d.day === '2024-09-27');
+    const hours = (r.hourly ?? []).filter((h) => h.day.startsWith('2024-09-27'));
+    expect(
+      Math.abs(hours.reduce((s, h) => s + cents(h.totalCostUsd), 0) - cents(day?.totalCostUsd ?? '0')),
+    ).toBeLessThanOrEqual(hours.length);
+    const long = await app.request(
+      '/api/v1/costs?from=2024-07-01T00:00:00Z&to=2024-10-01T00:00:00Z&step=hour',
+      {
+        headers: finance,
+      },
+    );
+    expect(long.status).toBe(400);
+  });
+
   it('writes CSV with FOCUS names and x_ extensions whose EffectiveCost adds up to the total', async () => {
     const json = (await (
       await app.request(`/api/v1/costs?${SEPT}&groupBy=job`, { headers: finance })

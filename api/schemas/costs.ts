@@ -12,6 +12,10 @@ export const CostsQuery = z.object({
   to: isoInstant.optional().openapi({ description: 'ISO 8601; default the start of the current UTC hour' }),
   groupBy: z.enum(COST_GROUP_BYS).default('team'),
   format: z.enum(['json', 'csv']).default('json'),
+  step: z
+    .enum(['day', 'hour'])
+    .default('day')
+    .openapi({ description: '`hour` adds an hourly series (windows up to 31 days)' }),
   sharePolicy: z.enum(['none', 'weighted', 'even']).optional().openapi({
     description: 'How unallocated capacity reaches groups; default from config (costs.sharePolicy)',
   }),
@@ -64,6 +68,11 @@ export const CostReportSchema = z
     daily: z.array(
       z.object({ day: z.string(), totalCostUsd: money, idleCostUsd: money, unallocatedCostUsd: money }),
     ),
+    hourly: z
+      .array(
+        z.object({ day: z.string(), totalCostUsd: money, idleCostUsd: money, unallocatedCostUsd: money }),
+      )
+      .optional(),
     stalePriceNodeHours: z.number().int(),
     unpriced: z.array(z.object({ node: z.string(), gpuModel: z.string().nullable(), gpuHours: z.number() })),
     priceSources: z.array(z.object({ tier: z.string(), costUsd: money })),
