@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allocateRange } from '../../analyzer/cost/allocate-hours.js';
+import { buildCostReport } from '../../analyzer/cost/build-cost-report.js';
 import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
+import { allocationOptionsFromConfig } from '../../analyzer/cost/run-allocation-tick.js';
+import { migUnitsPerMinute, UNITS_PER_GPU_MINUTE } from '../../analyzer/cost/split-node-hour.js';
 import { createApp } from '../../api/app.js';
+import { buildPriceBookRows } from '../../collector/aws/price-book.js';
+import { upsertPrices } from '../../collector/aws/queries.js';
 import { createNvlinkSink } from '../../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../../collector/dcgm/run-dcgm-scrape-tick.js';
 import { createFabricMetrics } from '../../collector/fabric/metrics.js';
@@ -277,5 +283,62 @@ describe('jobs and fabric on the simulated fleet', () => {
     const observable = running.filter((j: { nodes: string[] }) => j.nodes.some((n) => n !== hanging));
     expect(observable.length).toBeGreaterThan(5);
     for (const job of observable) expect(job.efficiency.measuredGpuHours).toBeGreaterThan(0);
+  });
+
+  it('prices every attributed GPU-minute at the price book rate and adds up to the cent', async () => {
+    const price: Record<string, number> = { 'NVIDIA H100 80GB HBM3': 2.99, 'NVIDIA A100-SXM4-80GB': 1.79 };
+    const config = Config.parse({ cluster: 'e2e', priceBook: { gpuHourUsd: price } });
+    const now = new Date(clock.now());
+    await upsertPrices(handle.db, buildPriceBookRows(config.priceBook, now), now);
+    const from = new Date(Math.floor(T0 / 3_600_000) * 3_600_000);
+    const to = new Date(Math.ceil(clock.now() / 3_600_000) * 3_600_000);
+    await allocateRange({ ...allocationOptionsFromConfig(config), db: handle.db, now }, from, to);
+    const report = await buildCostReport(handle.db, {
+      cluster: 'e2e',
+      from,
+      to,
+      groupBy: 'job',
+      sharePolicy: 'none',
+    });
+    const cents = (v: string) => Math.round(Number(v) * 100);
+    expect(report.unpriced).toEqual([]);
+    expect(
+      report.groups.reduce((s, g) => s + cents(g.costUsd), 0) +
+        cents(report.idleCostUsd) +
+        cents(report.unallocatedCostUsd),
+    ).toBe(cents(report.totalCostUsd));
+    // every GPU was seen every minute, so a job's cost is its GPU-minutes × its GPUs' model price (a job may
+    // span H100 and A100 nodes; a MIG slice counts its fraction: 2g.20gb = 2/7); the minutes are the jobs
+    // API's measured GPU-hours too
+    const minutes = await queryRows<{
+      job_id: string;
+      model: string;
+      mig_profile: string | null;
+      minutes: number;
+    }>(
+      handle.db,
+      sql`select j.job_id, g.model, g.mig_profile, count(*)::int as minutes from gpu_rollups r
+        join jobs j on j.id = r.job_ref join gpus g on g.id = r.gpu_id
+        where r.bucket >= ${from} and r.bucket < ${to} group by 1, 2, 3`,
+    );
+    const expected = new Map<string, { usd: number; hours: number }>();
+    for (const m of minutes) {
+      const e = expected.get(m.job_id) ?? { usd: 0, hours: 0 };
+      const fraction = migUnitsPerMinute(m.mig_profile, m.model) / UNITS_PER_GPU_MINUTE;
+      e.usd += (m.minutes / 60) * fraction * (price[m.model] ?? Number.NaN);
+      e.hours += m.minutes / 60;
+      expected.set(m.job_id, e);
+    }
+    const jobs = await get(`/api/v1/jobs?from=${new Date(START).toISOString()}&limit=1000`);
+    let checked = 0;
+    for (const job of jobs.data as { id: string; efficiency: { measuredGpuHours: number } }[]) {
+      const group = report.groups.find((g) => g.key === job.id);
+      const e = expected.get(job.id);
+      if (!group || !e) continue;
+      expect(job.efficiency.measuredGpuHours).toBeCloseTo(e.hours, 6);
+      expect(Math.abs(cents(group.costUsd) + cents(group.idleCostUsd) - e.usd * 100)).toBeLessThanOrEqual(1);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(5);
   });
 });
