@@ -8,6 +8,7 @@ export default defineConfig({
     './collector/billing/schema.ts',
     './collector/aws/schema.ts',
     './analyzer/cost/schema.ts',
+    './analyzer/findings/schema.ts',
     './api/schema.ts',
   ].filter((p) => p),
   out: './migrations',
