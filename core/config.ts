@@ -194,6 +194,26 @@ const Budget = z
     message: 'a budget names exactly one of team or project',
   });
 
+const IdleDetector = z
+  .object({
+    windowMinutes: z.number().int().min(3).max(1440).default(30),
+    minSamples: z.number().int().min(3).default(3),
+    activityMax: z.number().min(0).max(1).default(0.05),
+    ioBytesPerSecond: z.number().nonnegative().default(10_000_000),
+    memoryHeldBytes: z.number().nonnegative().default(1024 ** 3),
+    warnMinutes: z.number().positive().default(60),
+    criticalMinutes: z.number().positive().default(120),
+    traceMinutes: z.number().int().positive().max(7 * 1440).default(240),
+  })
+  .strict();
+
+const Analyzer = z
+  .object({
+    intervalMinutes: z.number().positive().max(1440).default(5),
+    idle: IdleDetector.default(IdleDetector.parse({})),
+  })
+  .strict();
+
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
@@ -248,6 +268,7 @@ export const Config = z
       lookbackHours: 6,
     }),
     budgets: z.array(Budget).default([]),
+    analyzer: Analyzer.default(Analyzer.parse({})),
     retention: z
       .object({
         minuteRollupDays: z.number().positive().default(14),
@@ -273,6 +294,7 @@ export type PriceBookConfig = z.output<typeof PriceBook>;
 export type BillingConfig = z.output<typeof Billing>;
 export type CostsConfig = z.output<typeof Costs>;
 export type BudgetConfig = z.output<typeof Budget>;
+export type AnalyzerConfig = z.output<typeof Analyzer>;
 
 export class ConfigError extends Error {
   constructor(message: string) {

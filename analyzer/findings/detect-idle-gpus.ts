@@ -1,0 +1,257 @@
+import { sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../core/db.js';
+import { numberToDecimal } from '../../core/decimal.js';
+import { migUnitsPerMinute, UNITS_PER_GPU_MINUTE } from '../cost/split-node-hour.js';
+import type { Detection } from './apply-detections.js';
+
+export interface IdleThresholds {
+  windowMinutes: number;
+  /** Never a verdict from fewer minutes than this. */
+  minSamples: number;
+  activityMax: number;
+  /** PCIe + NVLink, both directions. */
+  ioBytesPerSecond: number;
+  /** Memory in use above this while no compute runs: memory held (a leaked notebook, a stuck process). */
+  memoryHeldBytes: number;
+  warnMinutes: number;
+  criticalMinutes: number;
+  /** How far back the idle run is traced for escalation. */
+  traceMinutes: number;
+}
+
+export const IDLE_KINDS = ['idle_gpu_allocated', 'idle_gpu_memory_held', 'idle_gpu_unallocated'] as const;
+export type IdleKind = (typeof IDLE_KINDS)[number];
+
+/** One GPU (or MIG instance) over the window, aggregated in SQL. */
+export interface GpuWindow {
+  gpuId: number;
+  uuid: string;
+  gpuInstanceId: number | null;
+  node: string;
+  model: string | null;
+  migProfile: string | null;
+  minutes: number;
+  /** Minutes with an activity reading (GR_ENGINE_ACTIVE or GPU_UTIL). */
+  activityMinutes: number;
+  activityMax: number | null;
+  encoderMax: number | null;
+  decoderMax: number | null;
+  ioMaxBytesPerSecond: number | null;
+  memoryUsedMaxBytes: number | null;
+  powerMeanWatts: number | null;
+  /** Distinct (activity, power) pairs: 1 over many minutes is a frozen series. */
+  distinctReadings: number;
+  heldMinutes: number;
+  jobs: number;
+  jobRef: number | null;
+  jobId: string | null;
+  team: string | null;
+}
+
+export type IdleVerdict = { idle: false; reason: string } | { idle: true; kind: IdleKind; suspect: false };
+
+/**
+ * The idle test for one GPU window. Not idle (and said why) when the data cannot support a verdict: too few
+ * minutes, no activity reading (a MIG instance whose GPU_UTIL is N/A without profiling), a frozen series, or a
+ * job change inside the window (a GPU between two jobs for two minutes is not idle capacity).
+ */
+export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
+  if (w.minutes < t.minSamples) return { idle: false, reason: 'too few minutes' };
+  if (w.activityMinutes < w.minutes || w.activityMax === null) {
+    return { idle: false, reason: 'no activity reading for some minutes' };
+  }
+  if (w.distinctReadings <= 1 && w.minutes >= 5 && w.powerMeanWatts !== null) {
+    return { idle: false, reason: 'frozen series' };
+  }
+  if (w.activityMax >= t.activityMax) return { idle: false, reason: 'busy' };
+  if ((w.encoderMax ?? 0) > 0 || (w.decoderMax ?? 0) > 0)
+    return { idle: false, reason: 'encoder or decoder busy' };
+  if ((w.ioMaxBytesPerSecond ?? 0) >= t.ioBytesPerSecond)
+    return { idle: false, reason: 'PCIe or NVLink traffic' };
+  if (w.heldMinutes === 0) return { idle: true, kind: 'idle_gpu_unallocated', suspect: false };
+  if (w.heldMinutes < w.minutes || w.jobs > 1) return { idle: false, reason: 'job changed in the window' };
+  if ((w.memoryUsedMaxBytes ?? 0) >= t.memoryHeldBytes) {
+    return { idle: true, kind: 'idle_gpu_memory_held', suspect: false };
+  }
+  return { idle: true, kind: 'idle_gpu_allocated', suspect: false };
+}
+
+export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Date): Promise<GpuWindow[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select g.id as gpu_id, g.uuid, g.gpu_instance_id, n.name as node, g.model, g.mig_profile,
+        count(*)::int as minutes,
+        (count(*) filter (where r.activity_max is not null))::int as activity_minutes,
+        max(r.activity_max) as activity_max, max(r.encoder_mean) as encoder_max, max(r.decoder_mean) as decoder_max,
+        max(coalesce(r.pcie_tx_bytes_per_second, 0) + coalesce(r.pcie_rx_bytes_per_second, 0)
+          + coalesce(r.nvlink_tx_bytes_per_second, 0) + coalesce(r.nvlink_rx_bytes_per_second, 0)) as io_max,
+        max(r.memory_used_max_bytes) as memory_used_max, avg(r.power_mean_watts) as power_mean,
+        count(distinct (r.activity_mean, r.power_mean_watts))::int as distinct_readings,
+        (count(*) filter (where r.job_ref is not null))::int as held_minutes,
+        count(distinct r.job_ref)::int as jobs, max(r.job_ref) as job_ref,
+        max(j.job_id) as job_id, max(j.team) as team
+      from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
+        left join jobs j on j.id = r.job_ref
+      where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to}
+      group by g.id, g.uuid, g.gpu_instance_id, n.name, g.model, g.mig_profile`,
+  );
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return rows.map((r) => ({
+    gpuId: Number(r.gpu_id),
+    uuid: String(r.uuid),
+    gpuInstanceId: num(r.gpu_instance_id),
+    node: String(r.node),
+    model: (r.model as string | null) ?? null,
+    migProfile: (r.mig_profile as string | null) ?? null,
+    minutes: Number(r.minutes),
+    activityMinutes: Number(r.activity_minutes),
+    activityMax: num(r.activity_max),
+    encoderMax: num(r.encoder_max),
+    decoderMax: num(r.decoder_max),
+    ioMaxBytesPerSecond: num(r.io_max),
+    memoryUsedMaxBytes: num(r.memory_used_max),
+    powerMeanWatts: num(r.power_mean),
+    distinctReadings: Number(r.distinct_readings),
+    heldMinutes: Number(r.held_minutes),
+    jobs: Number(r.jobs),
+    jobRef: num(r.job_ref),
+    jobId: (r.job_id as string | null) ?? null,
+    team: (r.team as string | null) ?? null,
+  }));
+}
+
+/**
+ * Minutes each GPU has been idle up to `at`, traced back at most `traceMinutes`: from the newest minute that was
+ * not idle (activity, codec or I/O over the thresholds), or the first minute in the trace.
+ */
+async function loadIdleMinutes(
+  db: Db,
+  gpuIds: readonly number[],
+  at: Date,
+  t: IdleThresholds,
+): Promise<Map<number, number>> {
+  if (gpuIds.length === 0) return new Map();
+  const from = new Date(at.getTime() - t.traceMinutes * 60_000);
+  const rows = await queryRows<{ gpu_id: number; busy_until: Date | string | null; first: Date | string }>(
+    db,
+    sql`select gpu_id, min(bucket) as first,
+        max(bucket) filter (where coalesce(activity_max, 1) >= ${t.activityMax}
+          or coalesce(encoder_mean, 0) > 0 or coalesce(decoder_mean, 0) > 0
+          or coalesce(pcie_tx_bytes_per_second, 0) + coalesce(pcie_rx_bytes_per_second, 0)
+            + coalesce(nvlink_tx_bytes_per_second, 0) + coalesce(nvlink_rx_bytes_per_second, 0) >= ${t.ioBytesPerSecond})
+          as busy_until
+      from gpu_rollups where gpu_id = any(${sql.param([...gpuIds])}::int[]) and bucket >= ${from} and bucket < ${at}
+      group by gpu_id`,
+  );
+  return new Map(
+    rows.map((r) => {
+      const since = r.busy_until ? new Date(r.busy_until).getTime() + 60_000 : new Date(r.first).getTime();
+      return [r.gpu_id, Math.round((at.getTime() - since) / 60_000)];
+    }),
+  );
+}
+
+/** $ per GPU-hour of each node over the window, from the cost allocation (bill, or price × telemetry). */
+async function loadNodeGpuHourUsd(
+  db: Db,
+  cluster: string,
+  from: Date,
+  to: Date,
+): Promise<Map<string, number>> {
+  const rows = await queryRows<{ node: string; usd: number | null }>(
+    db,
+    sql`select node, (sum(cost) / nullif(sum(gpu_capacity * case when billed then 1 else present_minutes / 60.0 end), 0))::float8 as usd
+      from cost_node_hours
+      where cluster = ${cluster} and hour >= ${new Date(from.getTime() - 3_600_000)} and hour < ${to} and cost is not null
+      group by node`,
+  );
+  return new Map(rows.flatMap((r) => (r.usd === null ? [] : [[r.node, r.usd] as [string, number]])));
+}
+
+const TITLES: Record<IdleKind, string> = {
+  idle_gpu_allocated: 'GPU held by a job and idle',
+  idle_gpu_memory_held: 'GPU memory held with no compute',
+  idle_gpu_unallocated: 'GPU powered and billed but unallocated and idle',
+};
+
+/** Idle GPUs as of `at`, each with evidence, escalation by idle duration, and its cost over the window and per month. */
+export async function detectIdleGpus(
+  db: Db,
+  cluster: string,
+  at: Date,
+  t: IdleThresholds,
+): Promise<{ detections: Detection[]; judged: number; suspect: number }> {
+  const from = new Date(at.getTime() - t.windowMinutes * 60_000);
+  const windows = await loadGpuWindows(db, cluster, from, at);
+  const idle = windows.flatMap((w) => {
+    const v = judgeIdle(w, t);
+    return v.idle ? [{ w, kind: v.kind }] : [];
+  });
+  const suspect = windows.filter((w) => {
+    const v = judgeIdle(w, t);
+    return !v.idle && (v.reason === 'frozen series' || v.reason === 'no activity reading for some minutes');
+  }).length;
+  const idleMinutes = await loadIdleMinutes(
+    db,
+    idle.map((i) => i.w.gpuId),
+    at,
+    t,
+  );
+  const prices = await loadNodeGpuHourUsd(db, cluster, from, at);
+  const detections = idle.map(({ w, kind }): Detection => {
+    const minutes = Math.max(idleMinutes.get(w.gpuId) ?? w.minutes, w.minutes);
+    const fraction = migUnitsPerMinute(w.migProfile, w.model) / UNITS_PER_GPU_MINUTE;
+    const usdPerHour = prices.get(w.node);
+    const windowCost = usdPerHour === undefined ? null : (usdPerHour * fraction * w.minutes) / 60;
+    const monthly = usdPerHour === undefined ? null : usdPerHour * fraction * 24 * 30;
+    const severity =
+      minutes >= t.criticalMinutes ? 'critical' : minutes >= t.warnMinutes ? 'warning' : 'info';
+    const id = w.gpuInstanceId === null ? w.uuid : `${w.uuid}/${w.gpuInstanceId}`;
+    const held = kind !== 'idle_gpu_unallocated';
+    return {
+      kind,
+      subject: { type: 'gpu', id },
+      severity,
+      title: `${TITLES[kind]} for ${minutes} min on ${w.node}${held && w.jobId ? ` (job ${w.jobId})` : ''}`,
+      evidence: {
+        metric:
+          'activity (DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL/100), encoder, decoder, PCIe + NVLink bytes/s',
+        window: { from: from.toISOString(), to: at.toISOString() },
+        values: {
+          activityMax: w.activityMax,
+          encoderMax: w.encoderMax,
+          decoderMax: w.decoderMax,
+          ioMaxBytesPerSecond: w.ioMaxBytesPerSecond,
+          memoryUsedMaxBytes: w.memoryUsedMaxBytes,
+          powerMeanWatts: w.powerMeanWatts,
+          idleMinutes: minutes,
+          node: w.node,
+          job: w.jobId,
+          team: w.team,
+        },
+        threshold: {
+          activityMax: t.activityMax,
+          ioBytesPerSecond: t.ioBytesPerSecond,
+          minSamples: t.minSamples,
+          ...(kind === 'idle_gpu_memory_held' ? { memoryHeldBytes: t.memoryHeldBytes } : {}),
+        },
+        samples: w.minutes,
+      },
+      impactCostUsd: windowCost === null ? null : numberToDecimal(round6(windowCost)),
+      impactMonthlyUsd: monthly === null ? null : numberToDecimal(round6(monthly)),
+      recommendation: held
+        ? `Release the GPU${w.jobId ? ` from job ${w.jobId}` : ''} or give it work; it has done nothing for ${minutes} minutes.`
+        : `Reclaim the idle capacity on ${w.node}: scale the pool down or schedule work onto it.`,
+      recommend: {
+        action: held ? 'release_gpu' : 'reclaim_gpu',
+        expectedMonthlySavingsUsd: monthly === null ? null : numberToDecimal(round6(monthly)),
+        risk: kind === 'idle_gpu_memory_held' ? 'medium' : 'low',
+        details: { node: w.node, job: w.jobId },
+        ttlHours: 1,
+      },
+    };
+  });
+  return { detections, judged: windows.length, suspect };
+}
+
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
