@@ -9,14 +9,14 @@
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { serve } from '@hono/node-server';
-import { type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
-import { windowRows } from '../analyzer/cost/build-cost-report.js';
+import { rebuildDailyCostTables } from '../analyzer/cost/allocate-hours.js';
+import { buildCostReport } from '../analyzer/cost/build-cost-report.js';
 import { createCostDeps } from '../analyzer/cost/create-cost-deps.js';
 import { createApp } from '../api/app.js';
 import { createManualClock } from '../core/clock.js';
 import { Config } from '../core/config.js';
-import { checkReadiness, type Db, openDb, queryRows } from '../core/db.js';
+import { checkReadiness, openDb } from '../core/db.js';
 import { createSilentLogger } from '../core/log.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
 import { startTestPostgres } from '../test/integration/helpers/postgres.js';
@@ -174,18 +174,6 @@ async function seed(client: pg.Client): Promise<Record<string, number>> {
       select null, null, s, 'billing:untagged', 3.0
       from unnest(array['AmazonCloudWatch', 'Amazon Virtual Private Cloud', 'AWS Data Transfer', 'Amazon Elastic Block Store']) s
     ) o`);
-  // the daily table: the statement writeAllocation runs (analyzer/cost/allocate-hours.ts), over the whole month
-  await q(
-    `insert into cost_allocations_daily (day, cluster, kind, node, job_ref, job_id, job_name,
-        "user", team, project, namespace, gpu_model, gpu_hours, cost, currency, price_tier, price_source,
-        service_name)
-      select date_trunc('day', hour, 'UTC'), cluster, kind, node, job_ref, job_id, job_name, "user", team, project,
-        namespace, gpu_model, sum(gpu_hours), sum(cost), currency, price_tier, price_source, service_name
-      from cost_allocations
-      where cluster = $1 and hour >= $2 and hour < $3
-      group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18`,
-    [CLUSTER, iso(T0), iso(T1)],
-  );
   // node-hours: billed nodes carry the bill as cost and the price estimate beside it
   await q(`insert into cost_node_hours (cluster, node, hour, instance_id, instance_type, gpu_model, gpu_capacity,
       present_minutes, cost, estimated_cost, billed, currency, price_tier, price_source, stale)
@@ -202,7 +190,6 @@ async function seed(client: pg.Client): Promise<Record<string, number>> {
   return {
     jobs: await count('jobs'),
     cost_allocations: await count('cost_allocations'),
-    cost_allocations_daily: await count('cost_allocations_daily'),
     cost_node_hours: await count('cost_node_hours'),
     heldGpuHours: heldGpuHours,
   };
@@ -231,47 +218,6 @@ async function time(fn: () => Promise<unknown>): Promise<Stats> {
   return stats(ms);
 }
 
-/**
- * The SQL buildCostReport runs for a report (main grouping, billing split, daily trend, unpriced), copied from
- * analyzer/cost/build-cost-report.ts with the window rows as a parameter: `windowRows` (daily table for whole
- * days) or every row from the hourly table (the baseline).
- */
-type Rows = (q: Window, columns: SQL) => SQL;
-interface Window {
-  cluster: string;
-  from: Date;
-  to: Date;
-}
-const hourlyRows: Rows = (q, columns) => sql`select ${columns}, hour as t from cost_allocations
-  where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`;
-function reportSql(q: Window, rows: Rows): SQL[] {
-  return [
-    sql`select kind, key, currency, price_tier, price_source, sum(cost)::text as cost,
-        sum(gpu_hours)::float8 as gpu_hours, null as job_name, null as "user", null as team, null as gpu_model
-      from (${rows(q, sql`kind, team as key, currency, price_tier, price_source, cost, gpu_hours, job_name, "user", team, gpu_model`)}) w
-      group by kind, key, currency, price_tier, price_source`,
-    sql`select sum(cost) filter (where billed)::text as billed,
-        (count(*) filter (where billed and estimated_cost is not null))::int as node_hours,
-        sum(estimated_cost) filter (where billed and estimated_cost is not null)::text as estimated,
-        sum(cost) filter (where billed and estimated_cost is not null)::text as billed_estimated
-      from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
-    sql`select sum(cost)::text as cost from (${rows(q, sql`kind, cost`)}) w where kind = 'other'`,
-    sql`select to_char(date_trunc('day', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD') as day, kind,
-        sum(cost)::text as cost
-      from (${rows(q, sql`kind, cost`)}) w group by 1, 2 order by 1`,
-    sql`select node, gpu_model, sum(gpu_capacity * present_minutes / 60.0)::float8 as gpu_hours
-      from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to} and cost is null
-      group by 1, 2 order by 3 desc`,
-  ];
-}
-/** As buildCostReport issues them: the main query, then the other three (four statements) concurrently. */
-async function runReportSql(db: Db, queries: SQL[]) {
-  const [main, ...rest] = queries;
-  const rows = await queryRows<unknown>(db, main as SQL);
-  await Promise.all(rest.map((s) => queryRows(db, s)));
-  return rows.length;
-}
-
 const pgServer = await startTestPostgres();
 try {
   const url = await pgServer.createDatabase('bench_costs');
@@ -281,7 +227,16 @@ try {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const t0 = performance.now();
-  const counts = await seed(client);
+  const seeded = await seed(client);
+  // the daily tables as writeAllocation builds them, over the whole month
+  await rebuildDailyCostTables(db, CLUSTER, new Date(T0), new Date(T1));
+  await client.query('analyze');
+  const counts: Record<string, number> = {
+    ...seeded,
+    cost_allocations_daily: Number(
+      (await client.query('select count(*)::int as n from cost_allocations_daily')).rows[0]?.n ?? 0,
+    ),
+  };
   const seedSeconds = (performance.now() - t0) / 1000;
   const sizes = (
     await client.query(`select relname, pg_size_pretty(pg_total_relation_size(oid)) as size from pg_class
@@ -356,68 +311,42 @@ try {
   const overall = stats(results.flatMap((r) => r.http.all));
   const overallIn = stats(results.flatMap((r) => r.inproc.all));
 
-  // baseline: the same SQL with the window from the hourly table only vs the daily path (windowRows)
-  const windows: { name: string; w: Window }[] = [
-    { name: '30 d', w: { cluster: CLUSTER, from: new Date(T0), to: new Date(T1) } },
-    { name: '27 d 20 h', w: { cluster: CLUSTER, from: new Date(partialFrom), to: new Date(partialTo) } },
+  // baseline: the same report (buildCostReport, groupBy team) reading every hour from the hourly tables
+  const windows: { name: string; from: Date; to: Date }[] = [
+    { name: '30 d', from: new Date(T0), to: new Date(T1) },
+    { name: '27 d 20 h', from: new Date(partialFrom), to: new Date(partialTo) },
   ];
   const baseline: { name: string; daily: Stats; hourly: Stats }[] = [];
-  for (const { name, w } of windows) {
-    const dailySql = reportSql(w, windowRows);
-    const hourlySql = reportSql(w, hourlyRows);
+  for (const w of windows) {
+    const report = (readDaily: boolean) =>
+      buildCostReport(db, {
+        cluster: CLUSTER,
+        from: w.from,
+        to: w.to,
+        groupBy: 'team',
+        sharePolicy: 'none',
+        readDaily,
+      });
+    const a = await report(true);
+    const b = await report(false);
+    if (a.totalCostUsd !== b.totalCostUsd)
+      throw new Error(`paths disagree: ${a.totalCostUsd} vs ${b.totalCostUsd}`);
     // interleaved so a slow stretch of the machine hits both
     const d: number[] = [];
     const h: number[] = [];
     for (let i = 0; i < WARMUP + Math.min(timed, 10); i++) {
       let t = performance.now();
-      await runReportSql(db, dailySql);
+      await report(true);
       if (i >= WARMUP) d.push(performance.now() - t);
       t = performance.now();
-      await runReportSql(db, hourlySql);
+      await report(false);
       if (i >= WARMUP) h.push(performance.now() - t);
     }
-    baseline.push({ name, daily: stats(d), hourly: stats(h) });
+    baseline.push({ name: w.name, daily: stats(d), hourly: stats(h) });
     console.log(
-      `baseline ${name}: daily-table p50 ${stats(d).p50.toFixed(0)} ms, hourly-only p50 ${stats(h).p50.toFixed(0)} ms`,
+      `baseline ${w.name}: daily tables p50 ${stats(d).p50.toFixed(0)} ms, hourly only p50 ${stats(h).p50.toFixed(0)} ms`,
     );
   }
-
-  // where the time goes: the main grouping query of a 30-day team and job report
-  const explain = async (label: string, query: SQL) => {
-    const rows = await queryRows<{ 'QUERY PLAN': string }>(
-      db,
-      sql`explain (analyze, buffers, costs off, timing on) ${query}`,
-    );
-    const plan = rows.map((r) => r['QUERY PLAN']);
-    console.log(`\n-- ${label}\n${plan.join('\n')}`);
-    return plan;
-  };
-  const monthWindow = windows[0]?.w as Window;
-  const [teamMain] = reportSql(monthWindow, windowRows);
-  const teamPlan = await explain('30 d team, main query (daily path)', teamMain as SQL);
-  const jobPlan = await explain(
-    '30 d job, main query (daily path)',
-    sql`select kind, key, currency, price_tier, price_source, sum(cost)::text as cost,
-        sum(gpu_hours)::float8 as gpu_hours, max(job_name) as job_name, max("user") as "user",
-        max(team) as team, max(gpu_model) as gpu_model
-      from (${windowRows(monthWindow, sql`kind, job_id as key, currency, price_tier, price_source, cost, gpu_hours, job_name, "user", team, gpu_model`)}) w
-      group by kind, key, currency, price_tier, price_source`,
-  );
-  const [, billingSql, , , unpricedSql] = reportSql(monthWindow, windowRows);
-  const billingPlan = await explain('30 d billing split (cost_node_hours)', billingSql as SQL);
-  const unpricedPlan = await explain('30 d unpriced (cost_node_hours, cost is null)', unpricedSql as SQL);
-  const [partialMain] = reportSql(windows[1]?.w as Window, windowRows);
-  const partialPlan = await explain('27 d 20 h team, main query (daily + hourly ends)', partialMain as SQL);
-  const groupRows = async (dim: string) =>
-    (
-      await client.query(
-        `select count(*)::int as n from (select 1 from cost_allocations_daily where cluster = $1
-         group by kind, ${dim}, currency, price_tier, price_source) g`,
-        [CLUSTER],
-      )
-    ).rows[0]?.n as number;
-  const teamGroups = await groupRows('team');
-  const jobGroups = await groupRows('job_id');
   const jit = (await client.query('show jit')).rows[0]?.jit as string;
   await client.end();
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -436,11 +365,6 @@ try {
         `| ${b.name} | ${ms(b.daily.p50)} | ${ms(b.daily.p95)} | ${ms(b.hourly.p50)} | ${ms(b.hourly.p95)} | ${(b.hourly.p50 / b.daily.p50).toFixed(1)}× |`,
     )
     .join('\n');
-  const pick = (plan: string[]) =>
-    plan
-      .filter((l) => /Execution Time|JIT|Timing|Scan|Aggregate|Batches|Sort Method/.test(l))
-      .map((l) => `    ${l.trim()}`)
-      .join('\n');
   const markdown = `## Cost report API (30 days x 10,000 GPUs x 20,000 jobs, PostgreSQL)
 
 \`npx tsx bench/cost-report.bench.ts ${timed}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version},
@@ -466,28 +390,14 @@ ${table}
 **Overall p95: ${ms(overall.p95)} ms over HTTP** (${overall.all.length} requests; in process ${ms(overallIn.p95)} ms); worst query p95
 ${ms(Math.max(...results.map((r) => r.http.p95)))} ms. Target p95 < 500 ms warm: **${Math.max(...results.map((r) => r.http.p95)) < 500 ? 'met for every query' : overall.p95 < 500 ? 'met overall, not for every query' : 'not met'}**.
 
-Baseline (same run, SQL only, interleaved, ${Math.min(timed, 10)} rounds): the five statements \`buildCostReport\` issues for a team report
-(main grouping, node-hour billing split, other spend, daily trend, unpriced), with the window rows from \`windowRows\`
-(whole days from the daily table) against the same statements reading every row from the hourly table.
+Baseline (same run, interleaved, ${Math.min(timed, 10)} rounds): \`buildCostReport\` for a team report as served (whole days from
+the daily tables, partial days from the hourly ones) against the same function reading every hour from the hourly tables
+(\`readDaily: false\`); both give the same total.
 
 | window | daily path p50 | daily path p95 | hourly only p50 | hourly only p95 | hourly / daily (p50) |
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${baseTable}
 
-Groups the main query returns for 30 days: ${teamGroups.toLocaleString('en')} (team), ${jobGroups.toLocaleString('en')} (job): one per
-(kind, key, currency, price_tier, price_source), and every billed node has its own price_source.
-EXPLAIN ANALYZE of the main query (30 days, daily path), the lines that matter:
-
-- team:
-${pick(teamPlan)}
-- job:
-${pick(jobPlan)}
-- billing split over \`cost_node_hours\` (900k node-hours for 30 days):
-${pick(billingPlan)}
-- unpriced node-hours (\`cost is null\`, none here):
-${pick(unpricedPlan)}
-- team, 27 d 20 h (partial days read from the hourly table):
-${pick(partialPlan)}
 `;
   writeResultsSection('cost-report', markdown);
   console.log(markdown);

@@ -200,10 +200,18 @@ const IdleDetector = z
     minSamples: z.number().int().min(3).default(3),
     activityMax: z.number().min(0).max(1).default(0.05),
     ioBytesPerSecond: z.number().nonnegative().default(10_000_000),
-    memoryHeldBytes: z.number().nonnegative().default(1024 ** 3),
+    memoryHeldBytes: z
+      .number()
+      .nonnegative()
+      .default(1024 ** 3),
     warnMinutes: z.number().positive().default(60),
     criticalMinutes: z.number().positive().default(120),
-    traceMinutes: z.number().int().positive().max(7 * 1440).default(240),
+    traceMinutes: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 1440)
+      .default(240),
   })
   .strict();
 

@@ -427,10 +427,25 @@ export async function writeAllocation(
     for (let i = 0; i < result.nodeHours.length; i += 5000) {
       await insertNodeHours(t, cluster, result.nodeHours.slice(i, i + 5000));
     }
-    await t.execute(
-      sql`delete from cost_allocations_daily where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
-    );
-    await t.execute(sql`insert into cost_allocations_daily (day, cluster, kind, node, job_ref, job_id, job_name,
+    await rebuildDailyCostTables(t, cluster, dayFrom, dayTo);
+  });
+}
+
+/**
+ * Rebuilds the daily tables (`cost_allocations_daily`, `cost_node_days`) of whole UTC days [dayFrom, dayTo) from
+ * the hourly ones. Call inside the transaction that wrote the hours.
+ */
+export async function rebuildDailyCostTables(
+  db: Db,
+  cluster: string,
+  dayFrom: Date,
+  dayTo: Date,
+): Promise<void> {
+  const t = db;
+  await t.execute(
+    sql`delete from cost_allocations_daily where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
+  );
+  await t.execute(sql`insert into cost_allocations_daily (day, cluster, kind, node, job_ref, job_id, job_name,
         "user", team, project, namespace, gpu_model, gpu_hours, cost, currency, price_tier, price_source,
         service_name)
       select date_trunc('day', hour, 'UTC'), cluster, kind, node, job_ref, job_id, job_name, "user", team, project,
@@ -438,7 +453,20 @@ export async function writeAllocation(
       from cost_allocations
       where cluster = ${cluster} and hour >= ${dayFrom} and hour < ${dayTo}
       group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18`);
-  });
+  await t.execute(
+    sql`delete from cost_node_days where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
+  );
+  await t.execute(sql`insert into cost_node_days (cluster, node, day, gpu_model, reconciled_node_hours,
+        reconciled_estimate, reconciled_billed, stale_node_hours, unpriced_gpu_hours)
+      select cluster, node, date_trunc('day', hour, 'UTC'), max(gpu_model),
+        (count(*) filter (where billed and estimated_cost is not null))::int,
+        sum(estimated_cost) filter (where billed and estimated_cost is not null),
+        sum(cost) filter (where billed and estimated_cost is not null),
+        (count(*) filter (where stale and not billed))::int,
+        coalesce(sum(gpu_capacity * present_minutes / 60.0) filter (where cost is null), 0)
+      from cost_node_hours
+      where cluster = ${cluster} and hour >= ${dayFrom} and hour < ${dayTo}
+      group by 1, 2, 3`);
 }
 
 async function insertAllocationRows(db: Db, cluster: string, rows: readonly AllocationRow[]) {

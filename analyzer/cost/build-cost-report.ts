@@ -16,6 +16,8 @@ export interface CostReportQuery {
   sharePolicy: SharePolicy;
   /** `hour` adds an hourly series beside the daily one (windows of up to 31 days). */
   step?: 'day' | 'hour' | undefined;
+  /** false: read every hour from the hourly tables (the benchmark's baseline); default true. */
+  readDaily?: boolean | undefined;
 }
 
 const DIMENSION: Record<CostGroupBy, SQL> = {
@@ -32,12 +34,15 @@ const DIMENSION: Record<CostGroupBy, SQL> = {
  * Rows of the window: whole UTC days from the daily table (a month is ~30× fewer rows), the partial days at
  * either end from the hourly one.
  */
-export function windowRows(q: Pick<CostReportQuery, 'cluster' | 'from' | 'to'>, columns: SQL): SQL {
+export function windowRows(
+  q: Pick<CostReportQuery, 'cluster' | 'from' | 'to' | 'readDaily'>,
+  columns: SQL,
+): SQL {
   const from = q.from.getTime();
   const to = q.to.getTime();
   const dayStart = Math.ceil(from / DAY) * DAY;
   const dayEnd = Math.floor(to / DAY) * DAY;
-  if (dayStart >= dayEnd) {
+  if (dayStart >= dayEnd || q.readDaily === false) {
     return sql`select ${columns}, hour as t from cost_allocations
       where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`;
   }
@@ -55,7 +60,7 @@ interface GroupRow {
   key: string | null;
   currency: string;
   price_tier: string;
-  price_source: string;
+  untagged: boolean;
   cost: string | null;
   gpu_hours: number;
   job_name: string | null;
@@ -81,15 +86,19 @@ interface Acc {
 export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostReport> {
   if (!(q.from < q.to)) throw new AppError('VALIDATION', 'from must be before to');
   const job = q.groupBy === 'job';
-  const rows = await queryRows<GroupRow>(
-    db,
-    sql`select kind, key, currency, price_tier, price_source, sum(cost)::text as cost,
+  // a month grouped by job is tens of thousands of groups: room to hash and sort them in memory
+  const rows = await db.transaction(async (tx) => {
+    await tx.execute(sql`set local work_mem = '64MB'`);
+    return queryRows<GroupRow>(
+      tx as unknown as Db,
+      sql`select kind, key, currency, price_tier, untagged, sum(cost)::text as cost,
         sum(gpu_hours)::float8 as gpu_hours,
         ${job ? sql`max(job_name)` : sql`null`} as job_name, ${job ? sql`max("user")` : sql`null`} as "user",
         ${job ? sql`max(team)` : sql`null`} as team, ${job ? sql`max(gpu_model)` : sql`null`} as gpu_model
-      from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, price_source, cost, gpu_hours, job_name, "user", team, gpu_model`)}) w
-      group by kind, key, currency, price_tier, price_source`,
-  );
+      from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours, job_name, "user", team, gpu_model`)}) w
+      group by kind, key, currency, price_tier, untagged`,
+    );
+  });
   const currencies = new Set(rows.filter((r) => r.cost !== null).map((r) => r.currency));
   if (currencies.size > 1 || currencies.has('MIXED')) {
     throw new AppError(
@@ -104,17 +113,19 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   let unallocated = 0n;
   let unallocatedGpuHours = 0;
   let untagged = 0n;
+  let billed = 0n;
   const tiers = new Map<string, bigint>();
   for (const r of rows) {
     if (r.cost === null) continue;
     const cost = parseDecimal(r.cost) ?? 0n;
     tiers.set(r.price_tier, (tiers.get(r.price_tier) ?? 0n) + cost);
+    if (BILLED_TIERS.has(r.price_tier)) billed += cost;
     if (r.kind === 'unallocated') {
       unallocated += cost;
       unallocatedGpuHours += r.gpu_hours;
       continue;
     }
-    if (r.kind === 'other' && r.price_source === 'billing:untagged') untagged += cost;
+    if (r.kind === 'other' && r.untagged) untagged += cost;
     const key = r.key ?? UNALLOCATED_KEY;
     let g = groups.get(key);
     if (!g) {
@@ -181,10 +192,9 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   if (q.step === 'hour' && q.to.getTime() - q.from.getTime() > 31 * DAY) {
     throw new AppError('VALIDATION', 'step=hour is for windows of up to 31 days');
   }
-  const [billing, daily, unpriced, hourly] = await Promise.all([
-    loadBillingSplit(db, q),
+  const [nodes, daily, hourly] = await Promise.all([
+    loadNodeSummary(db, q),
     loadSeries(db, windowRows(q, sql`kind, cost`), 'day'),
-    loadUnpriced(db, q),
     q.step === 'hour'
       ? loadSeries(
           db,
@@ -208,9 +218,9 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     unallocatedCostUsd: formatCents(unallocatedCents),
     sharedCostUsd: formatCents(sharedCents),
     totalCostUsd: formatCents(cents.total),
-    billedCostUsd: formatCents(roundHalfAway(billing.billed)),
-    estimatedCostUsd: formatCents(cents.total - roundHalfAway(billing.billed)),
-    reconciliation: billing.reconciliation,
+    billedCostUsd: formatCents(roundHalfAway(billed)),
+    estimatedCostUsd: formatCents(cents.total - roundHalfAway(billed)),
+    reconciliation: nodes.reconciliation,
     tagCoverage: {
       ownedCostUsd: formatCents(roundHalfAway(owned)),
       ratio: exactTotal === 0n ? 1 : Number((owned * 1_000_000n) / exactTotal) / 1_000_000,
@@ -220,8 +230,8 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     unallocatedGpuHours: round3(unallocatedGpuHours),
     daily,
     ...(hourly ? { hourly } : {}),
-    stalePriceNodeHours: billing.stale,
-    unpriced,
+    stalePriceNodeHours: nodes.stale,
+    unpriced: nodes.unpriced,
     priceSources: [...tiers.entries()]
       .sort((x, y) => (x[1] > y[1] ? -1 : 1))
       .map(([tier, v]) => ({ tier, costUsd: formatCents(roundHalfAway(v)) })),
@@ -252,41 +262,84 @@ function shareUnallocated(policy: SharePolicy, keys: string[], accs: Acc[], amou
   return shares;
 }
 
-async function loadBillingSplit(
+/** Tiers whose cost comes from an imported bill rather than a price. */
+const BILLED_TIERS = new Set(['billing_actual', 'committed']);
+
+/**
+ * Node-hours of the window, like `windowRows`: whole days from `cost_node_days`, partial days from
+ * `cost_node_hours` with the same columns.
+ */
+function nodeWindowRows(q: Pick<CostReportQuery, 'cluster' | 'from' | 'to' | 'readDaily'>): SQL {
+  const hourly = sql`node, gpu_model, (billed and estimated_cost is not null)::int as reconciled_node_hours,
+    case when billed and estimated_cost is not null then estimated_cost end as reconciled_estimate,
+    case when billed and estimated_cost is not null then cost end as reconciled_billed,
+    (stale and not billed)::int as stale_node_hours,
+    case when cost is null then gpu_capacity * present_minutes / 60.0 else 0 end as unpriced_gpu_hours`;
+  const daily = sql`node, gpu_model, reconciled_node_hours, reconciled_estimate, reconciled_billed, stale_node_hours,
+    unpriced_gpu_hours`;
+  const dayStart = Math.ceil(q.from.getTime() / DAY) * DAY;
+  const dayEnd = Math.floor(q.to.getTime() / DAY) * DAY;
+  if (dayStart >= dayEnd || q.readDaily === false) {
+    return sql`select ${hourly} from cost_node_hours
+      where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`;
+  }
+  const ds = new Date(dayStart);
+  const de = new Date(dayEnd);
+  return sql`select ${daily} from cost_node_days where cluster = ${q.cluster} and day >= ${ds} and day < ${de}
+    union all
+    select ${hourly} from cost_node_hours
+      where cluster = ${q.cluster} and ((hour >= ${q.from} and hour < ${ds}) or (hour >= ${de} and hour < ${q.to}))`;
+}
+
+/** Reconciliation of estimates against bills, the stale-price count and unpriced GPU-hours, per node. */
+async function loadNodeSummary(
   db: Db,
   q: CostReportQuery,
-): Promise<{ billed: bigint; stale: number; reconciliation: CostReport['reconciliation'] }> {
-  const [nh] = await queryRows<{
-    billed: string | null;
+): Promise<{
+  stale: number;
+  reconciliation: CostReport['reconciliation'];
+  unpriced: CostReport['unpriced'];
+}> {
+  const rows = await queryRows<{
+    node: string;
+    gpu_model: string | null;
     node_hours: number;
-    stale: number;
     estimated: string | null;
-    billed_estimated: string | null;
+    billed: string | null;
+    stale: number;
+    unpriced: number;
   }>(
     db,
-    sql`select sum(cost) filter (where billed)::text as billed,
-        (count(*) filter (where billed and estimated_cost is not null))::int as node_hours,
-        (count(*) filter (where stale and not billed))::int as stale,
-        sum(estimated_cost) filter (where billed and estimated_cost is not null)::text as estimated,
-        sum(cost) filter (where billed and estimated_cost is not null)::text as billed_estimated
-      from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
-  );
-  const [other] = await queryRows<{ cost: string | null }>(
-    db,
-    sql`select sum(cost)::text as cost from (${windowRows(q, sql`kind, cost`)}) w where kind = 'other'`,
+    sql`select node, max(gpu_model) as gpu_model, sum(reconciled_node_hours)::int as node_hours,
+        sum(reconciled_estimate)::text as estimated, sum(reconciled_billed)::text as billed,
+        sum(stale_node_hours)::int as stale, sum(unpriced_gpu_hours)::float8 as unpriced
+      from (${nodeWindowRows(q)}) w group by node`,
   );
   const dec = (v: string | null | undefined) => (v ? (parseDecimal(v) ?? 0n) : 0n);
-  const estimated = roundHalfAway(dec(nh?.estimated));
-  const billedMatched = roundHalfAway(dec(nh?.billed_estimated));
+  let estimated = 0n;
+  let billed = 0n;
+  let nodeHours = 0;
+  let stale = 0;
+  for (const r of rows) {
+    estimated += dec(r.estimated);
+    billed += dec(r.billed);
+    nodeHours += r.node_hours;
+    stale += r.stale;
+  }
+  const e = roundHalfAway(estimated);
+  const b = roundHalfAway(billed);
   return {
-    billed: dec(nh?.billed) + dec(other?.cost),
-    stale: nh?.stale ?? 0,
+    stale,
     reconciliation: {
-      nodeHours: nh?.node_hours ?? 0,
-      estimatedUsd: formatCents(estimated),
-      billedUsd: formatCents(billedMatched),
-      adjustmentUsd: formatCents(billedMatched - estimated),
+      nodeHours,
+      estimatedUsd: formatCents(e),
+      billedUsd: formatCents(b),
+      adjustmentUsd: formatCents(b - e),
     },
+    unpriced: rows
+      .filter((r) => r.unpriced > 0)
+      .sort((x, y) => y.unpriced - x.unpriced || x.node.localeCompare(y.node))
+      .map((r) => ({ node: r.node, gpuModel: r.gpu_model, gpuHours: round3(r.unpriced) })),
   };
 }
 
@@ -315,16 +368,6 @@ async function loadSeries(db: Db, rows: SQL, step: 'day' | 'hour'): Promise<Dail
     idleCostUsd: formatCents(roundHalfAway(d.idle)),
     unallocatedCostUsd: formatCents(roundHalfAway(d.unallocated)),
   }));
-}
-
-async function loadUnpriced(db: Db, q: CostReportQuery): Promise<CostReport['unpriced']> {
-  const rows = await queryRows<{ node: string; gpu_model: string | null; gpu_hours: number }>(
-    db,
-    sql`select node, gpu_model, sum(gpu_capacity * present_minutes / 60.0)::float8 as gpu_hours
-      from cost_node_hours where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to} and cost is null
-      group by 1, 2 order by 3 desc`,
-  );
-  return rows.map((r) => ({ node: r.node, gpuModel: r.gpu_model, gpuHours: round3(r.gpu_hours) }));
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
@@ -89,7 +90,12 @@ export const costNodeHours = pgTable(
     priceSource: text().notNull(),
     stale: boolean().notNull().default(false),
   },
-  (t) => [primaryKey({ columns: [t.cluster, t.node, t.hour] }), index('cost_node_hours_hour_idx').on(t.hour)],
+  (t) => [
+    primaryKey({ columns: [t.cluster, t.node, t.hour] }),
+    index('cost_node_hours_hour_idx').on(t.hour),
+    // the report's unpriced list reads only these
+    index('cost_node_hours_unpriced_idx').on(t.cluster, t.hour).where(sql`cost is null`),
+  ],
 );
 
 /** Which billing import the allocation has taken in, and as of which import time: a restatement re-applies. */
@@ -100,3 +106,27 @@ export const costBillingApplied = pgTable('cost_billing_applied', {
   importedAt: timestamp(tz).notNull(),
   appliedAt: timestamp(tz).notNull().defaultNow(),
 });
+
+/**
+ * `cost_node_hours` summed per node and UTC day, for the report's reconciliation, stale-price count and unpriced
+ * GPU-hours over long windows (a month of a 1,250-node fleet is 900k node-hours but 37k node-days).
+ */
+export const costNodeDays = pgTable(
+  'cost_node_days',
+  {
+    cluster: text().notNull(),
+    node: text().notNull(),
+    day: timestamp(tz).notNull(),
+    gpuModel: text(),
+    /** Billed node-hours that also had a price-based estimate, and both sums over them. */
+    reconciledNodeHours: integer().notNull(),
+    reconciledEstimate: money(),
+    reconciledBilled: money(),
+    staleNodeHours: integer().notNull(),
+    unpricedGpuHours: doublePrecision().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.cluster, t.node, t.day] }),
+    index('cost_node_days_cluster_day_idx').on(t.cluster, t.day),
+  ],
+);
