@@ -9,6 +9,7 @@ import type { AppDeps, AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { createBudgetRoutes } from './routes/budgets.js';
 import { createAllocationRoutes, createCostRoutes } from './routes/costs.js';
+import { createFindingRoutes, createRecommendationRoutes } from './routes/findings.js';
 import { createGpuRoutes } from './routes/gpus.js';
 import { createJobRoutes } from './routes/jobs.js';
 import { createLinkRoutes } from './routes/links.js';
@@ -67,6 +68,8 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/targets', createTargetRoutes(deps));
   app.route('/api/v1/jobs', createJobRoutes(deps));
   app.route('/api/v1/links', createLinkRoutes(deps));
+  app.route('/api/v1/findings', createFindingRoutes(deps));
+  app.route('/api/v1/recommendations', createRecommendationRoutes(deps));
 
   // money is for finance and above; `/x/*` also matches `/x` itself
   const finance = requireRole('finance', verify);
@@ -81,7 +84,13 @@ export function createApp(deps: AppDeps) {
     '/reports',
     createReportRoutes({
       ...deps,
-      loadCostReport: (q) => deps.costs.loadCostReport({ ...q, sharePolicy: deps.costs.sharePolicy }),
+      // the page shows the top 10 jobs; the rest are one summed line, so the tables still add up
+      loadCostReport: (q) =>
+        deps.costs.loadCostReport({
+          ...q,
+          sharePolicy: deps.costs.sharePolicy,
+          ...(q.groupBy === 'job' ? { limit: 10 } : {}),
+        }),
     }),
   );
 

@@ -14,6 +14,7 @@ Usage:
   gpuscope migrate [--config FILE]
   gpuscope backfill --from ISO --to ISO [--config FILE]
   gpuscope import billing --format focus|cur FILE [--config FILE]
+  gpuscope analyze [--at ISO] [--config FILE]
   gpuscope report costs --from ISO --to ISO [--group-by team|project|user|job|namespace|node|gpuModel]
                         [--format json|csv] [--share-policy none|weighted|even] [--allocate] [--config FILE]
 
@@ -59,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
         return await runImportCommand(values.config, values.format, positionals);
       case 'report':
         return await runReportCommand(values, positionals);
+      case 'analyze':
+        return await runAnalyzeCommand(values.config, values.at);
       default:
         console.error(`unknown command: ${command}\n\n${usage}`);
         return 2;
@@ -193,6 +196,34 @@ async function runImportCommand(
   return 0;
 }
 
+async function runAnalyzeCommand(
+  configPath: string | undefined,
+  atText: string | undefined,
+): Promise<number> {
+  const at = atText === undefined ? new Date() : new Date(atText);
+  if (Number.isNaN(at.getTime()) || (atText !== undefined && !/^\d{4}-\d{2}-\d{2}/.test(atText))) {
+    throw new ConfigError(`--at "${atText}" is not an ISO 8601 time`);
+  }
+  const config = loadConfig({ path: configPath });
+  const log = createLogger({ level: config.log.level, destination: process.stderr });
+  const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
+  try {
+    if (config.database.migrateOnStart) await db.migrate();
+    const { runAnalyzerPass } = await import('../analyzer/findings/run-analyzer-pass.js');
+    const { createAnalyzerMetrics } = await import('../analyzer/findings/analyzer-metrics.js');
+    const { createRegistry } = await import('../core/telemetry.js');
+    const metrics = createAnalyzerMetrics(createRegistry({ defaultMetrics: false }));
+    const result = await runAnalyzerPass(
+      { db: db.db, cluster: config.cluster, config: config.analyzer, metrics },
+      at,
+    );
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await db.close();
+  }
+  return 0;
+}
+
 async function runReportCommand(
   values: ReturnType<typeof parseOptions>['values'],
   positionals: string[],
@@ -269,6 +300,7 @@ function parseOptions(args: string[]) {
       seed: { type: 'string', default: '42' },
       'data-dir': { type: 'string' },
       from: { type: 'string' },
+      at: { type: 'string' },
       to: { type: 'string' },
       format: { type: 'string' },
       'group-by': { type: 'string' },

@@ -9,6 +9,8 @@ import {
   allocationOptionsFromConfig,
   runAllocationTick,
 } from '../analyzer/cost/run-allocation-tick.js';
+import { createAnalyzerMetrics } from '../analyzer/findings/analyzer-metrics.js';
+import { runAnalyzerPass } from '../analyzer/findings/run-analyzer-pass.js';
 import { createApp } from '../api/app.js';
 import { createAwsClients } from '../collector/aws/clients.js';
 import { buildPriceBookRows } from '../collector/aws/price-book.js';
@@ -133,6 +135,20 @@ export async function startService(options: {
         },
       })),
       ...(await startCostTickers(ctx)),
+    );
+    const analyzerMetrics = createAnalyzerMetrics(registry);
+    tickers.push(
+      startTicker({
+        job: 'analyzer',
+        intervalMs: config.analyzer.intervalMinutes * 60_000,
+        run: () =>
+          runAnalyzerPass(
+            { db: db.db, cluster: config.cluster, config: config.analyzer, metrics: analyzerMetrics },
+            new Date(clock.now()),
+          ),
+        log,
+        metrics: tickerMetrics,
+      }),
     );
     tickers.push(
       startTicker({

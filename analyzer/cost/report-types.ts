@@ -45,8 +45,10 @@ export interface CostReport {
   groupBy: CostGroupBy;
   currency: string;
   sharePolicy: SharePolicy;
-  /** Sorted by totalCostUsd, largest first. */
+  /** Sorted by totalCostUsd, largest first; with a limit, the rest folded into a last `__rest__` group. */
   groups: CostGroup[];
+  /** How many groups the `__rest__` group holds, when a limit folded some. */
+  groupsOmitted?: number | undefined;
   /** sum(groups.costUsd). */
   allocatedCostUsd: string;
   idleCostUsd: string;

@@ -150,6 +150,18 @@ describe('GET /api/v1/costs', () => {
     expect(cells.at(-1)?.[col('x_AllocationKind')]).toBe('unallocated');
   });
 
+  it('folds all but the largest groups into __rest__ with limit, still adding up', async () => {
+    const full = (await (
+      await app.request(`/api/v1/costs?${SEPT}&groupBy=team`, { headers: finance })
+    ).json()) as CostReport;
+    const res = await app.request(`/api/v1/costs?${SEPT}&groupBy=team&limit=1`, { headers: finance });
+    const r = (await res.json()) as CostReport;
+    expect(r.groups.map((g) => g.key)).toEqual([full.groups[0]?.key, '__rest__']);
+    expect(r.groupsOmitted).toBe(full.groups.length - 1);
+    expect(r.groups.reduce((s, g) => s + cents(g.costUsd), 0)).toBe(cents(r.allocatedCostUsd));
+    expect(r.totalCostUsd).toBe(full.totalCostUsd);
+  });
+
   it('rejects a bad group-by and a reversed window with 400', async () => {
     expect(
       (await app.request(`/api/v1/costs?${SEPT}&groupBy=cost_center`, { headers: finance })).status,

@@ -44,6 +44,7 @@ export function createCostRoutes(deps: CostRouteDeps) {
       groupBy: q.groupBy,
       sharePolicy: q.sharePolicy ?? deps.sharePolicy,
       step: q.step,
+      limit: q.limit,
     });
     if (q.format === 'csv') {
       const name = `gpuscope-costs-${q.groupBy}-${from.toISOString().slice(0, 10)}-${to.toISOString().slice(0, 10)}.csv`;

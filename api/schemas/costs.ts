@@ -12,6 +12,13 @@ export const CostsQuery = z.object({
   to: isoInstant.optional().openapi({ description: 'ISO 8601; default the start of the current UTC hour' }),
   groupBy: z.enum(COST_GROUP_BYS).default('team'),
   format: z.enum(['json', 'csv']).default('json'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: 'Keep the largest N groups; the rest are summed into one `__rest__` group' }),
   step: z
     .enum(['day', 'hour'])
     .default('day')
@@ -46,6 +53,7 @@ export const CostReportSchema = z
     currency: z.string(),
     sharePolicy: z.enum(['none', 'weighted', 'even']),
     groups: z.array(CostGroupSchema),
+    groupsOmitted: z.number().int().optional(),
     allocatedCostUsd: money,
     idleCostUsd: money,
     unallocatedCostUsd: money,
