@@ -88,6 +88,24 @@ interface Acc {
 export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostReport> {
   if (!(q.from < q.to)) throw new AppError('VALIDATION', 'from must be before to');
   const job = q.groupBy === 'job';
+  if (q.step === 'hour' && q.to.getTime() - q.from.getTime() > 31 * DAY) {
+    throw new AppError('VALIDATION', 'step=hour is for windows of up to 31 days');
+  }
+  // the side queries run on other pool connections while the main one groups
+  const side = Promise.all([
+    loadNodeSummary(db, q),
+    loadSeries(db, windowRows(q, sql`kind, cost`), 'day'),
+    q.step === 'hour'
+      ? loadSeries(
+          db,
+          sql`select kind, cost, hour as t from cost_allocations
+            where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
+          'hour',
+        )
+      : undefined,
+  ]);
+  // unhandled until awaited below; a main-query failure must not leave it rejecting unobserved
+  side.catch(() => undefined);
   // a month grouped by job is tens of thousands of groups: room to hash and sort them in memory
   const rows = await db.transaction(async (tx) => {
     await tx.execute(sql`set local work_mem = '64MB'`);
@@ -193,21 +211,7 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   const unallocatedCents = sharedCents + c(3 * n);
   const exactTotal = accs.reduce((s, a) => s + a.cost + a.idle, 0n) + unallocated;
 
-  if (q.step === 'hour' && q.to.getTime() - q.from.getTime() > 31 * DAY) {
-    throw new AppError('VALIDATION', 'step=hour is for windows of up to 31 days');
-  }
-  const [nodes, daily, hourly] = await Promise.all([
-    loadNodeSummary(db, q),
-    loadSeries(db, windowRows(q, sql`kind, cost`), 'day'),
-    q.step === 'hour'
-      ? loadSeries(
-          db,
-          sql`select kind, cost, hour as t from cost_allocations
-            where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
-          'hour',
-        )
-      : undefined,
-  ]);
+  const [nodes, daily, hourly] = await side;
   const owned = exactTotal - unallocated - untagged;
   const gpuHours = accs.reduce((s, a) => s + a.gpuHours, 0) + unallocatedGpuHours;
   return {

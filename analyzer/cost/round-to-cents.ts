@@ -16,9 +16,12 @@ export function apportionCents(
   const total = totalCents ?? roundHalfAway(exactTotal);
   const floors = parts.map((p) => floorDiv(p, CENT));
   let residual = total - floors.reduce((s, f) => s + f, 0n);
-  const order = parts
-    .map((p, i) => ({ i, rem: p - (floors[i] ?? 0n) * CENT }))
-    .sort((a, b) => (a.rem === b.rem ? a.i - b.i : a.rem > b.rem ? -1 : 1));
+  // a remainder is under one cent (1e8 scaled units): exact as a double, and sorting doubles is far cheaper than
+  // sorting bigints when a report has tens of thousands of lines
+  const remainders = parts.map((p, i) => Number(p - (floors[i] ?? 0n) * CENT));
+  const order = remainders
+    .map((rem, i) => ({ i, rem }))
+    .sort((a, b) => (a.rem === b.rem ? a.i - b.i : b.rem - a.rem));
   const result = [...floors];
   // floors undershoot by < 1 cent each and the rounded total differs from the exact one by ≤ 1 cent, so the
   // residual is a few cents at most, one per line
