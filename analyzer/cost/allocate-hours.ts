@@ -12,10 +12,10 @@ import {
   loadInstanceCharges,
   loadJobInfo,
   loadNodeInstances,
-  loadNodePresence,
   loadOtherCharges,
   type NodeInstance,
   nodeHourKey,
+  nodePresence,
 } from './load-allocation-inputs.js';
 import type { AllocationKind } from './schema.js';
 import {
@@ -87,7 +87,7 @@ export interface AllocationResult {
  */
 export async function computeAllocation(o: AllocateOptions, from: Date, to: Date): Promise<AllocationResult> {
   const usage = await loadGpuHourUsage(o.db, o.cluster, from, to, o.costs.idleActivityThreshold);
-  const presence = await loadNodePresence(o.db, o.cluster, from, to);
+  const presence = nodePresence(usage);
   const instances = await loadNodeInstances(o.db);
   const instanceIds = [...instances.values()].map((i) => i.instanceId);
   const charges = await loadInstanceCharges(o.db, instanceIds, from, to);
