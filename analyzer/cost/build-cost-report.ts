@@ -65,10 +65,9 @@ interface GroupRow {
   untagged: boolean;
   cost: string | null;
   gpu_hours: number;
-  job_name: string | null;
-  user: string | null;
-  team: string | null;
-  gpu_model: string | null;
+  /** groupBy=job only. */
+  job_ref?: number | null;
+  gpu_model?: string | null;
 }
 
 interface Acc {
@@ -111,14 +110,19 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     await tx.execute(sql`set local work_mem = '64MB'`);
     return queryRows<GroupRow>(
       tx as unknown as Db,
-      sql`select kind, key, currency, price_tier, untagged, sum(cost)::text as cost,
-        sum(gpu_hours)::float8 as gpu_hours,
-        ${job ? sql`max(job_name)` : sql`null`} as job_name, ${job ? sql`max("user")` : sql`null`} as "user",
-        ${job ? sql`max(team)` : sql`null`} as team, ${job ? sql`max(gpu_model)` : sql`null`} as gpu_model
-      from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours, job_name, "user", team, gpu_model`)}) w
-      group by kind, key, currency, price_tier, untagged`,
+      job
+        ? // by the integer job_ref (cheaper to hash than text); names come from the jobs table below
+          sql`select kind, max(job_id) as key, job_ref, currency, price_tier, untagged, sum(cost)::text as cost,
+            sum(gpu_hours)::float8 as gpu_hours, max(gpu_model) as gpu_model
+          from (${windowRows(q, sql`kind, job_ref, job_id, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours, gpu_model`)}) w
+          group by kind, job_ref, currency, price_tier, untagged`
+        : sql`select kind, key, currency, price_tier, untagged, sum(cost)::text as cost,
+            sum(gpu_hours)::float8 as gpu_hours
+          from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours`)}) w
+          group by kind, key, currency, price_tier, untagged`,
     );
   });
+  const labels = job ? await loadJobLabels(db, rows) : undefined;
   const currencies = new Set(rows.filter((r) => r.cost !== null).map((r) => r.currency));
   if (currencies.size > 1 || currencies.has('MIXED')) {
     throw new AppError(
@@ -158,11 +162,12 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     } else g.cost += cost;
     g.gpuHours += r.gpu_hours;
     g.tiers.set(r.price_tier, (g.tiers.get(r.price_tier) ?? 0n) + cost);
-    if (job) {
+    if (labels && r.job_ref !== null && r.job_ref !== undefined && g.label.jobName === undefined) {
+      const l = labels.get(r.job_ref);
       g.label = {
-        jobName: r.job_name ?? undefined,
-        user: r.user ?? undefined,
-        team: r.team ?? undefined,
+        jobName: l?.name ?? undefined,
+        user: l?.user ?? undefined,
+        team: l?.team ?? undefined,
         gpuModel: r.gpu_model ?? undefined,
       };
     }
@@ -295,6 +300,22 @@ function shareUnallocated(policy: SharePolicy, keys: string[], accs: Acc[], amou
     given += share;
   });
   return shares;
+}
+
+/** Name, user and team of the jobs in a by-job report, by job_ref. */
+async function loadJobLabels(
+  db: Db,
+  rows: readonly GroupRow[],
+): Promise<Map<number, { name: string; user: string | null; team: string | null }>> {
+  const refs = [
+    ...new Set(rows.flatMap((r) => (r.job_ref === null || r.job_ref === undefined ? [] : [r.job_ref]))),
+  ];
+  if (refs.length === 0) return new Map();
+  const found = await queryRows<{ id: number; name: string; user: string | null; team: string | null }>(
+    db,
+    sql`select id, name, "user", team from jobs where id = any(${sql.param(refs)}::int[])`,
+  );
+  return new Map(found.map((j) => [j.id, { name: j.name, user: j.user, team: j.team }]));
 }
 
 /** Tiers whose cost comes from an imported bill rather than a price. */
