@@ -43,55 +43,75 @@ const KEY_COLUMN: Record<CostGroupBy, Column> = {
 };
 
 export function renderCostCsv(r: CostReport): string {
-  const lines = [COST_CSV_COLUMNS.join(',')];
-  const base: Partial<Record<Column, string>> = {
-    ChargePeriodStart: r.from,
-    ChargePeriodEnd: r.to,
-    BillingCurrency: r.currency,
-    ChargeCategory: 'Usage',
-    x_GroupBy: r.groupBy,
+  // one array per row in column order: building an object per row and mapping it made 20k rows take ~0.4 s
+  const at = (c: Column) => COST_CSV_COLUMNS.indexOf(c);
+  const keyAt = at(KEY_COLUMN[r.groupBy]);
+  const blank = (): string[] => {
+    const row = COST_CSV_COLUMNS.map(() => '');
+    row[0] = r.from;
+    row[1] = r.to;
+    row[2] = r.currency;
+    row[3] = 'Usage';
+    row[at('x_GroupBy')] = r.groupBy;
+    return row;
   };
+  const I = {
+    description: at('ChargeDescription'),
+    effective: at('EffectiveCost'),
+    kind: at('x_AllocationKind'),
+    usage: at('x_UsageCost'),
+    idle: at('x_IdleCost'),
+    shared: at('x_SharedCost'),
+    gpuHours: at('x_GpuHours'),
+    idleGpuHours: at('x_IdleGpuHours'),
+    source: at('x_PriceSource'),
+    jobName: at('x_JobName'),
+    user: at('x_User'),
+    team: at('x_Team'),
+    model: at('x_GpuModel'),
+  };
+  const lines = [COST_CSV_COLUMNS.join(',')];
   for (const g of r.groups) {
-    const row: Partial<Record<Column, string>> = {
-      ...base,
-      ChargeDescription: `GPU cost allocated to ${r.groupBy} ${g.key}`,
-      EffectiveCost: g.totalCostUsd,
-      [KEY_COLUMN[r.groupBy]]: g.key,
-      x_AllocationKind: 'allocation',
-      x_UsageCost: g.costUsd,
-      x_IdleCost: g.idleCostUsd,
-      x_SharedCost: g.sharedCostUsd,
-      x_GpuHours: String(g.gpuHours),
-      x_IdleGpuHours: String(g.idleGpuHours),
-      x_PriceSource: g.priceSources.join('|'),
-    };
+    const row = blank();
+    row[I.description] = `GPU cost allocated to ${r.groupBy} ${g.key}`;
+    row[I.effective] = g.totalCostUsd;
+    row[keyAt] = g.key;
+    row[I.kind] = 'allocation';
+    row[I.usage] = g.costUsd;
+    row[I.idle] = g.idleCostUsd;
+    row[I.shared] = g.sharedCostUsd;
+    row[I.gpuHours] = String(g.gpuHours);
+    row[I.idleGpuHours] = String(g.idleGpuHours);
+    row[I.source] = g.priceSources.join('|');
     if (r.groupBy === 'job') {
-      row.x_JobName = g.jobName ?? '';
-      row.x_User = g.user ?? '';
-      row.x_Team = g.team ?? '';
-      row.x_GpuModel = g.gpuModel ?? '';
+      row[I.jobName] = g.jobName ?? '';
+      row[I.user] = g.user ?? '';
+      row[I.team] = g.team ?? '';
+      row[I.model] = g.gpuModel ?? '';
     }
     lines.push(toLine(row));
   }
-  const unallocatedLeft = reportCents(r.unallocatedCostUsd) - reportCents(r.sharedCostUsd);
-  lines.push(
-    toLine({
-      ...base,
-      ChargeDescription: 'GPU capacity no job held (not spread by the share policy)',
-      EffectiveCost: formatCents(unallocatedLeft),
-      x_AllocationKind: 'unallocated',
-      x_UsageCost: formatCents(unallocatedLeft),
-      x_IdleCost: '0.00',
-      x_SharedCost: '0.00',
-      x_GpuHours: String(r.unallocatedGpuHours),
-      x_IdleGpuHours: String(r.unallocatedGpuHours),
-    }),
-  );
+  const unallocatedLeft = formatCents(reportCents(r.unallocatedCostUsd) - reportCents(r.sharedCostUsd));
+  const rest = blank();
+  rest[I.description] = 'GPU capacity no job held (not spread by the share policy)';
+  rest[I.effective] = unallocatedLeft;
+  rest[I.kind] = 'unallocated';
+  rest[I.usage] = unallocatedLeft;
+  rest[I.idle] = '0.00';
+  rest[I.shared] = '0.00';
+  rest[I.gpuHours] = String(r.unallocatedGpuHours);
+  rest[I.idleGpuHours] = String(r.unallocatedGpuHours);
+  lines.push(toLine(rest));
   return `${lines.join('\r\n')}\r\n`;
 }
 
-function toLine(row: Partial<Record<Column, string>>): string {
-  return COST_CSV_COLUMNS.map((c) => csvField(row[c] ?? '', !NUMERIC.has(c))).join(',');
+function toLine(row: string[]): string {
+  let line = '';
+  for (let i = 0; i < row.length; i++) {
+    if (i > 0) line += ',';
+    line += csvField(row[i] ?? '', !NUMERIC_AT.has(i));
+  }
+  return line;
 }
 
 const NUMERIC = new Set<Column>([
@@ -102,6 +122,7 @@ const NUMERIC = new Set<Column>([
   'x_GpuHours',
   'x_IdleGpuHours',
 ]);
+const NUMERIC_AT = new Set([...NUMERIC].map((c) => COST_CSV_COLUMNS.indexOf(c)));
 
 /**
  * RFC 4180 quoting; text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) is
