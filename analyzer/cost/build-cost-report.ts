@@ -32,6 +32,14 @@ const DIMENSION: Record<CostGroupBy, SQL> = {
   gpuModel: sql`gpu_model`,
 };
 
+/** The kinds side by side; unpriced rows (cost null) count in no sum, GPU-hours included. */
+const MEASURES = sql`sum(cost) filter (where kind in ('usage', 'other'))::text as cost,
+  sum(cost) filter (where kind = 'idle')::text as idle_cost,
+  sum(cost) filter (where kind = 'unallocated')::text as unallocated_cost,
+  (sum(gpu_hours) filter (where kind in ('usage', 'idle', 'other') and cost is not null))::float8 as gpu_hours,
+  (sum(gpu_hours) filter (where kind = 'idle' and cost is not null))::float8 as idle_gpu_hours,
+  (sum(gpu_hours) filter (where kind = 'unallocated' and cost is not null))::float8 as unallocated_gpu_hours`;
+
 /**
  * Rows of the window: whole UTC days from the daily table (a month is ~30× fewer rows), the partial days at
  * either end from the hourly one.
@@ -57,14 +65,19 @@ export function windowRows(
       where cluster = ${q.cluster} and ((hour >= ${q.from} and hour < ${ds}) or (hour >= ${de} and hour < ${q.to}))`;
 }
 
+/** One (key, currency, price tier, untagged) with its kinds side by side: half the rows of one per kind. */
 interface GroupRow {
-  kind: string;
   key: string | null;
   currency: string;
   price_tier: string;
   untagged: boolean;
+  /** usage + other */
   cost: string | null;
-  gpu_hours: number;
+  idle_cost: string | null;
+  unallocated_cost: string | null;
+  gpu_hours: number | null;
+  idle_gpu_hours: number | null;
+  unallocated_gpu_hours: number | null;
   /** groupBy=job only. */
   job_ref?: number | null;
   gpu_model?: string | null;
@@ -114,18 +127,18 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
       tx as unknown as Db,
       job
         ? // by the integer job_ref (cheaper to hash than text); names come from the jobs table below
-          sql`select kind, max(job_id) as key, job_ref, currency, price_tier, untagged, sum(cost)::text as cost,
-            sum(gpu_hours)::float8 as gpu_hours, max(gpu_model) as gpu_model
+          sql`select max(job_id) as key, job_ref, currency, price_tier, untagged, ${MEASURES},
+            max(gpu_model) as gpu_model
           from (${windowRows(q, sql`kind, job_ref, job_id, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours, gpu_model`)}) w
-          group by kind, job_ref, currency, price_tier, untagged`
-        : sql`select kind, key, currency, price_tier, untagged, sum(cost)::text as cost,
-            sum(gpu_hours)::float8 as gpu_hours
+          group by job_ref, currency, price_tier, untagged`
+        : sql`select key, currency, price_tier, untagged, ${MEASURES}
           from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours`)}) w
-          group by kind, key, currency, price_tier, untagged`,
+          group by key, currency, price_tier, untagged`,
     );
   });
   const labels = job ? await loadJobLabels(db, rows) : undefined;
-  const currencies = new Set(rows.filter((r) => r.cost !== null).map((r) => r.currency));
+  const priced = (r: GroupRow) => r.cost !== null || r.idle_cost !== null || r.unallocated_cost !== null;
+  const currencies = new Set(rows.filter(priced).map((r) => r.currency));
   if (currencies.size > 1 || currencies.has('MIXED')) {
     throw new AppError(
       'CONFLICT',
@@ -141,29 +154,30 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   let untagged = 0n;
   let billed = 0n;
   const tiers = new Map<string, bigint>();
+  const dec = (v: string | null) => (v === null ? 0n : (parseDecimal(v) ?? 0n));
   for (const r of rows) {
-    if (r.cost === null) continue;
-    const cost = parseDecimal(r.cost) ?? 0n;
-    tiers.set(r.price_tier, (tiers.get(r.price_tier) ?? 0n) + cost);
-    if (BILLED_TIERS.has(r.price_tier)) billed += cost;
-    if (r.kind === 'unallocated') {
-      unallocated += cost;
-      unallocatedGpuHours += r.gpu_hours;
-      continue;
-    }
-    if (r.kind === 'other' && r.untagged) untagged += cost;
+    if (!priced(r)) continue;
+    const cost = dec(r.cost);
+    const idle = dec(r.idle_cost);
+    const unalloc = dec(r.unallocated_cost);
+    tiers.set(r.price_tier, (tiers.get(r.price_tier) ?? 0n) + cost + idle + unalloc);
+    if (BILLED_TIERS.has(r.price_tier)) billed += cost + idle + unalloc;
+    unallocated += unalloc;
+    unallocatedGpuHours += r.unallocated_gpu_hours ?? 0;
+    // only `other` lines carry the flag
+    if (r.untagged) untagged += cost;
+    if (r.cost === null && r.idle_cost === null) continue;
     const key = r.key ?? UNALLOCATED_KEY;
     let g = groups.get(key);
     if (!g) {
       g = { cost: 0n, idle: 0n, gpuHours: 0, idleGpuHours: 0, tiers: new Map(), label: {} };
       groups.set(key, g);
     }
-    if (r.kind === 'idle') {
-      g.idle += cost;
-      g.idleGpuHours += r.gpu_hours;
-    } else g.cost += cost;
-    g.gpuHours += r.gpu_hours;
-    g.tiers.set(r.price_tier, (g.tiers.get(r.price_tier) ?? 0n) + cost);
+    g.cost += cost;
+    g.idle += idle;
+    g.gpuHours += r.gpu_hours ?? 0;
+    g.idleGpuHours += r.idle_gpu_hours ?? 0;
+    g.tiers.set(r.price_tier, (g.tiers.get(r.price_tier) ?? 0n) + cost + idle);
     if (labels && r.job_ref !== null && r.job_ref !== undefined && g.label.jobName === undefined) {
       const l = labels.get(r.job_ref);
       g.label = {
