@@ -441,11 +441,10 @@ export async function rebuildDailyCostTables(
   dayFrom: Date,
   dayTo: Date,
 ): Promise<void> {
-  const t = db;
-  await t.execute(
+  await db.execute(
     sql`delete from cost_allocations_daily where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
   );
-  await t.execute(sql`insert into cost_allocations_daily (day, cluster, kind, node, job_ref, job_id, job_name,
+  await db.execute(sql`insert into cost_allocations_daily (day, cluster, kind, node, job_ref, job_id, job_name,
         "user", team, project, namespace, gpu_model, gpu_hours, cost, currency, price_tier, price_source,
         service_name)
       select date_trunc('day', hour, 'UTC'), cluster, kind, node, job_ref, job_id, job_name, "user", team, project,
@@ -453,10 +452,10 @@ export async function rebuildDailyCostTables(
       from cost_allocations
       where cluster = ${cluster} and hour >= ${dayFrom} and hour < ${dayTo}
       group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18`);
-  await t.execute(
+  await db.execute(
     sql`delete from cost_node_days where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
   );
-  await t.execute(sql`insert into cost_node_days (cluster, node, day, gpu_model, reconciled_node_hours,
+  await db.execute(sql`insert into cost_node_days (cluster, node, day, gpu_model, reconciled_node_hours,
         reconciled_estimate, reconciled_billed, stale_node_hours, unpriced_gpu_hours)
       select cluster, node, date_trunc('day', hour, 'UTC'), max(gpu_model),
         (count(*) filter (where billed and estimated_cost is not null))::int,
@@ -535,16 +534,20 @@ async function insertNodeHours(db: Db, cluster: string, rows: readonly NodeHourC
 }
 
 /** Allocates [from, to) a day at a time (bounded memory), writing each day as it goes. */
-export async function allocateRange(o: AllocateOptions, from: Date, to: Date): Promise<AllocationResult> {
+export async function allocateRange(
+  o: AllocateOptions,
+  from: Date,
+  to: Date,
+): Promise<{ hours: number; rows: number; nodeHours: number }> {
   const start = Math.floor(from.getTime() / HOUR) * HOUR;
   const end = Math.ceil(to.getTime() / HOUR) * HOUR;
-  const last: AllocationResult = { rows: [], nodeHours: [] };
+  const written = { hours: (end - start) / HOUR, rows: 0, nodeHours: 0 };
   for (let s = start; s < end; s = Math.min(end, Math.floor(s / DAY) * DAY + DAY)) {
     const e = Math.min(end, Math.floor(s / DAY) * DAY + DAY);
     const result = await computeAllocation(o, new Date(s), new Date(e));
     await writeAllocation(o.db, o.cluster, new Date(s), new Date(e), result);
-    last.rows = result.rows;
-    last.nodeHours = result.nodeHours;
+    written.rows += result.rows.length;
+    written.nodeHours += result.nodeHours.length;
   }
-  return last;
+  return written;
 }
