@@ -1,15 +1,15 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
+import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
+import { createAnalyzerMetrics } from '../../analyzer/findings/analyzer-metrics.js';
+import { runAnalyzerPass } from '../../analyzer/findings/run-analyzer-pass.js';
 import { createManualClock } from '../../core/clock.js';
 import { Config } from '../../core/config.js';
 import { checkReadiness, type DbHandle, openDb } from '../../core/db.js';
 import { createSilentLogger } from '../../core/log.js';
 import { createRegistry, getTracer } from '../../core/telemetry.js';
 import { readJson } from '../../test/helpers/read-json.js';
-import { createCostDeps } from '../cost/create-cost-deps.js';
-import { createAnalyzerMetrics } from './analyzer-metrics.js';
-import { runAnalyzerPass } from './run-analyzer-pass.js';
+import { createApp } from '../app.js';
 
 /** Two GPUs: one a job holds and leaves idle, one that goes back to work; passes as of two times. */
 const T = new Date('2026-12-01T12:00:00Z');
