@@ -261,6 +261,15 @@ describe('allocation with the real FOCUS bill imported', () => {
     expect(Math.max(...shares.map(Number)) - Math.min(...shares.map(Number))).toBeLessThanOrEqual(1);
   });
 
+  it('gives the same report from the daily summaries as from the hourly rows, for every group-by', async () => {
+    for (const groupBy of ['team', 'job', 'node', 'gpuModel'] as const) {
+      const q = { cluster: 'c1', ...SEPT, groupBy, sharePolicy: 'none' as const };
+      expect(await buildCostReport(handle.db, q)).toEqual(
+        await buildCostReport(handle.db, { ...q, readDaily: false }),
+      );
+    }
+  });
+
   it('is idempotent: allocating the month again changes nothing', async () => {
     const before = await report('job');
     await allocateRange(options(), SEPT.from, SEPT.to);

@@ -432,7 +432,7 @@ export async function writeAllocation(
 }
 
 /**
- * Rebuilds the daily tables (`cost_allocations_daily`, `cost_node_days`) of whole UTC days [dayFrom, dayTo) from
+ * Rebuilds the daily tables (`cost_allocations_daily`, `cost_job_days`, `cost_node_days`) of whole UTC days [dayFrom, dayTo) from
  * the hourly ones. Call inside the transaction that wrote the hours.
  */
 export async function rebuildDailyCostTables(
@@ -452,6 +452,18 @@ export async function rebuildDailyCostTables(
       from cost_allocations
       where cluster = ${cluster} and hour >= ${dayFrom} and hour < ${dayTo}
       group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18`);
+  await db.execute(
+    sql`delete from cost_job_days where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
+  );
+  await db.execute(sql`insert into cost_job_days (cluster, day, job_ref, job_id, gpu_model, currency, price_tier, cost,
+        idle_cost, gpu_hours, idle_gpu_hours)
+      select cluster, date_trunc('day', hour, 'UTC'), job_ref, max(job_id), max(gpu_model), currency, price_tier,
+        sum(cost) filter (where kind = 'usage'), sum(cost) filter (where kind = 'idle'),
+        coalesce(sum(gpu_hours) filter (where cost is not null), 0),
+        coalesce(sum(gpu_hours) filter (where kind = 'idle' and cost is not null), 0)
+      from cost_allocations
+      where cluster = ${cluster} and hour >= ${dayFrom} and hour < ${dayTo} and job_ref is not null
+      group by cluster, 2, job_ref, currency, price_tier`);
   await db.execute(
     sql`delete from cost_node_days where cluster = ${cluster} and day >= ${dayFrom} and day < ${dayTo}`,
   );

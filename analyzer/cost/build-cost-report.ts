@@ -126,11 +126,7 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
     return queryRows<GroupRow>(
       tx as unknown as Db,
       job
-        ? // by the integer job_ref (cheaper to hash than text); names come from the jobs table below
-          sql`select max(job_id) as key, job_ref, currency, price_tier, untagged, ${MEASURES},
-            max(gpu_model) as gpu_model
-          from (${windowRows(q, sql`kind, job_ref, job_id, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours, gpu_model`)}) w
-          group by job_ref, currency, price_tier, untagged`
+        ? jobGroupsSql(q)
         : sql`select key, currency, price_tier, untagged, ${MEASURES}
           from (${windowRows(q, sql`kind, ${DIMENSION[q.groupBy]} as key, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours`)}) w
           group by key, currency, price_tier, untagged`,
@@ -316,6 +312,38 @@ function shareUnallocated(policy: SharePolicy, keys: string[], accs: Acc[], amou
     given += share;
   });
   return shares;
+}
+
+/**
+ * The by-job grouping: jobs from `cost_job_days` (a row per job-day, usage and idle side by side) for whole days
+ * and from the hourly rows for partial ones, grouped by the integer job_ref; then the rows no job owns (other
+ * spend, unallocated capacity) as one keyless group per tier.
+ */
+function jobGroupsSql(q: CostReportQuery): SQL {
+  const dayStart = Math.ceil(q.from.getTime() / DAY) * DAY;
+  const dayEnd = Math.floor(q.to.getTime() / DAY) * DAY;
+  const hourly = (where: SQL) => sql`select job_ref, job_id, currency, price_tier,
+      case when kind = 'usage' then cost end as cost, case when kind = 'idle' then cost end as idle_cost,
+      case when cost is not null then gpu_hours else 0 end as gpu_hours,
+      case when kind = 'idle' and cost is not null then gpu_hours else 0 end as idle_gpu_hours, gpu_model
+    from cost_allocations where cluster = ${q.cluster} and job_ref is not null and ${where}`;
+  const jobRows =
+    dayStart >= dayEnd || q.readDaily === false
+      ? hourly(sql`hour >= ${q.from} and hour < ${q.to}`)
+      : sql`select job_ref, job_id, currency, price_tier, cost, idle_cost, gpu_hours, idle_gpu_hours, gpu_model
+          from cost_job_days where cluster = ${q.cluster} and day >= ${new Date(dayStart)} and day < ${new Date(dayEnd)}
+        union all
+        ${hourly(sql`((hour >= ${q.from} and hour < ${new Date(dayStart)}) or (hour >= ${new Date(dayEnd)} and hour < ${q.to}))`)}`;
+  return sql`select max(job_id) as key, job_ref, currency, price_tier, false as untagged, sum(cost)::text as cost,
+      sum(idle_cost)::text as idle_cost, null::text as unallocated_cost, sum(gpu_hours)::float8 as gpu_hours,
+      sum(idle_gpu_hours)::float8 as idle_gpu_hours, null::float8 as unallocated_gpu_hours,
+      max(gpu_model) as gpu_model
+    from (${jobRows}) j group by job_ref, currency, price_tier
+    union all
+    select null, null, currency, price_tier, untagged, ${MEASURES}, null
+    from (${windowRows(q, sql`kind, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours`)}) w
+    where kind in ('other', 'unallocated')
+    group by currency, price_tier, untagged`;
 }
 
 /** Name, user and team of the jobs in a by-job report, by job_ref. */

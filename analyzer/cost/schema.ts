@@ -130,3 +130,25 @@ export const costNodeDays = pgTable(
     index('cost_node_days_cluster_day_idx').on(t.cluster, t.day),
   ],
 );
+
+/**
+ * What each job cost per UTC day, its usage and idle side by side, summed over nodes: the by-job report of a
+ * month reads this (a row per job-day) instead of every node-kind row of `cost_allocations_daily`.
+ */
+export const costJobDays = pgTable(
+  'cost_job_days',
+  {
+    cluster: text().notNull(),
+    day: timestamp(tz).notNull(),
+    jobRef: integer().notNull(),
+    jobId: text(),
+    gpuModel: text(),
+    currency: text().notNull(),
+    priceTier: text().notNull(),
+    cost: money(),
+    idleCost: money(),
+    gpuHours: doublePrecision().notNull(),
+    idleGpuHours: doublePrecision().notNull(),
+  },
+  (t) => [index('cost_job_days_cluster_day_idx').on(t.cluster, t.day)],
+);
