@@ -12,6 +12,7 @@ import { parseDecimal } from '../../core/decimal.js';
 import { allocateRange } from './allocate-hours.js';
 import { buildCostReport } from './build-cost-report.js';
 import type { CostReport } from './report-types.js';
+import { allocationOptionsFromConfig } from './run-allocation-tick.js';
 
 /**
  * One real FOCUS 1.0 bill (240 anonymized real lines: AWS, Microsoft, Oracle) and telemetry around one of its
@@ -24,6 +25,7 @@ const focus = join(
 );
 const clock = createManualClock(Date.parse('2024-11-05T00:00:00Z'));
 const config = Config.parse({
+  cluster: 'c1',
   priceBook: { gpuHourUsd: { 'NVIDIA H100 80GB HBM3': 2.5 }, nodeOverheadHourUsd: { '*': 1 } },
   // the sample's tags name owners as business_unit, not team
   billing: { teamTags: ['team', 'business_unit'], projectTags: ['project', 'application'] },
@@ -32,16 +34,7 @@ const SEPT = { from: new Date('2024-09-01T00:00:00Z'), to: new Date('2024-10-01T
 const HOUR = new Date('2024-09-27T15:00:00Z');
 
 let handle: DbHandle;
-const options = () => ({
-  db: handle.db,
-  cluster: 'c1',
-  costs: config.costs,
-  priceBook: config.priceBook,
-  teamTags: config.billing.teamTags,
-  projectTags: config.billing.projectTags,
-  priceRefreshHours: 24,
-  now: new Date(clock.now()),
-});
+const options = () => ({ ...allocationOptionsFromConfig(config), db: handle.db, now: new Date(clock.now()) });
 const report = (
   groupBy: 'team' | 'job' | 'node' = 'team',
   sharePolicy: 'none' | 'weighted' | 'even' = 'none',

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { resolveNodeOverheadHourUsd } from '../../collector/aws/price-book.js';
-import { type FoundPrice, findPrice } from '../../collector/aws/price-queries.js';
+import { type FoundPrice, findPrice, findPriceBookPrice } from '../../collector/aws/price-queries.js';
 import type { CostsConfig, PriceBookConfig } from '../../core/config.js';
 import type { Db } from '../../core/db.js';
 import { formatDecimal, parseDecimal } from '../../core/decimal.js';
@@ -317,9 +317,7 @@ class PriceCache {
 
   book(model: string, at: Date) {
     return this.get(`b\u0000${model}`, at, () =>
-      findPrice(this.o.db, {
-        instanceType: '',
-        region: '',
+      findPriceBookPrice(this.o.db, {
         gpuModel: model,
         at,
         now: this.o.now,

@@ -4,7 +4,7 @@ import { parseDecimal } from '../../core/decimal.js';
 import { AppError } from '../../core/errors.js';
 import type { CostGroup, CostGroupBy, CostReport, DailyCost, SharePolicy } from './report-types.js';
 import { UNALLOCATED_KEY } from './report-types.js';
-import { apportionCents, formatCents, roundHalfAway } from './round-to-cents.js';
+import { apportionCents, formatCents, parseCents, roundHalfAway } from './round-to-cents.js';
 
 const DAY = 86_400_000;
 
@@ -276,7 +276,7 @@ function foldRest(
   const kept = sorted.slice(0, limit).map((s) => s.g);
   const rest = sorted.slice(limit).map((s) => s.g);
   const cents = (pick: (g: CostGroup) => string) =>
-    formatCents(rest.reduce((sum, g) => sum + BigInt(pick(g).replace('.', '')), 0n));
+    formatCents(rest.reduce((sum, g) => sum + parseCents(pick(g)), 0n));
   kept.push({
     key: '__rest__',
     costUsd: cents((g) => g.costUsd),

@@ -1,5 +1,6 @@
 import type { BudgetConfig } from '../../core/config.js';
 import { DECIMAL_SCALE, type Decimal, numberToDecimal, parseDecimal } from '../../core/decimal.js';
+import { formatCents, roundHalfAway } from './round-to-cents.js';
 
 const DAY_MS = 86_400_000;
 const RUN_RATE_DAYS = 7;
@@ -95,11 +96,11 @@ export function forecastBudget(input: ForecastBudgetInput): BudgetStatus {
   return {
     name: budget.name,
     scope: budgetScope(budget),
-    monthlyUsd: formatCents(limit),
-    spentUsd: formatCents(spent),
-    runRateUsdPerDay: formatCents(toDecimal(runRate)),
-    trendUsdPerDay2: formatCents(toDecimal(slope)),
-    forecastUsd: formatCents(forecast),
+    monthlyUsd: formatCents(roundHalfAway(limit)),
+    spentUsd: formatCents(roundHalfAway(spent)),
+    runRateUsdPerDay: formatCents(roundHalfAway(toDecimal(runRate))),
+    trendUsdPerDay2: formatCents(roundHalfAway(toDecimal(slope))),
+    forecastUsd: formatCents(roundHalfAway(forecast)),
     burnRatio: ratio(spent, limit),
     forecastRatio: ratio(forecast, limit),
     elapsedRatio: round6((nowMs - monthStartMs) / (monthEndMs - monthStartMs)),
@@ -218,13 +219,4 @@ function ratio(value: Decimal, limit: Decimal): number {
 
 function round6(value: number): number {
   return Math.round(value * 1e6) / 1e6;
-}
-
-/** Cents, half away from zero, as `1234.56`. */
-function formatCents(value: Decimal): string {
-  const cent = DECIMAL_SCALE / 100n;
-  const negative = value < 0n;
-  const cents = ((negative ? -value : value) + cent / 2n) / cent;
-  const text = cents.toString().padStart(3, '0');
-  return `${negative && cents > 0n ? '-' : ''}${text.slice(0, -2)}.${text.slice(-2)}`;
 }

@@ -74,17 +74,15 @@ export async function loadGpuHourUsage(
  * rollups.
  */
 export function nodePresence(usage: readonly GpuHourUsageRow[]): Map<string, number> {
-  const perGpu = new Map<string, number>();
+  // a GPU's minutes in an hour are split over the jobs that held it: add them up per GPU first
+  const perGpu = new Map<string, Map<number, number>>();
   for (const u of usage) {
-    const key = `${nodeHourKey(u.node, u.hourMs)}\u0000${u.gpuId}`;
-    perGpu.set(key, (perGpu.get(key) ?? 0) + u.minutes);
+    const key = nodeHourKey(u.node, u.hourMs);
+    const gpus = perGpu.get(key) ?? new Map<number, number>();
+    gpus.set(u.gpuId, (gpus.get(u.gpuId) ?? 0) + u.minutes);
+    perGpu.set(key, gpus);
   }
-  const out = new Map<string, number>();
-  for (const [key, minutes] of perGpu) {
-    const nodeHour = key.slice(0, key.indexOf('\u0000', key.indexOf('\u0000') + 1));
-    out.set(nodeHour, Math.min(60, Math.max(out.get(nodeHour) ?? 0, minutes)));
-  }
-  return out;
+  return new Map([...perGpu].map(([key, gpus]) => [key, Math.min(60, Math.max(...gpus.values()))]));
 }
 
 export const nodeHourKey = (node: string, hourMs: number) => `${node}\u0000${hourMs}`;

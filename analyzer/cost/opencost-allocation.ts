@@ -1,7 +1,7 @@
 import { AppError } from '../../core/errors.js';
-import { reportCents } from './render-cost-csv.js';
 import type { CostGroupBy, CostReport } from './report-types.js';
 import { UNALLOCATED_KEY } from './report-types.js';
+import { parseCents } from './round-to-cents.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -160,7 +160,7 @@ export function toOpenCostResponse(
       g.gpuHours > 0 ? used / g.gpuHours : 0,
     );
   }
-  const idleCents = reportCents(r.unallocatedCostUsd) - reportCents(r.sharedCostUsd);
+  const idleCents = parseCents(r.unallocatedCostUsd) - parseCents(r.sharedCostUsd);
   if (idleCents !== 0n || r.unallocatedGpuHours > 0) {
     set.__idle__ = entry('__idle__', (Number(idleCents) / 100).toFixed(2), r.unallocatedGpuHours, '0', 0);
   }

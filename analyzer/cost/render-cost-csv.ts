@@ -1,5 +1,5 @@
 import type { CostGroupBy, CostReport } from './report-types.js';
-import { formatCents } from './round-to-cents.js';
+import { formatCents, parseCents } from './round-to-cents.js';
 
 /**
  * The report as CSV for finance tools: FOCUS column names where FOCUS has one, `x_` extensions for the rest.
@@ -91,7 +91,7 @@ export function renderCostCsv(r: CostReport): string {
     }
     lines.push(toLine(row));
   }
-  const unallocatedLeft = formatCents(reportCents(r.unallocatedCostUsd) - reportCents(r.sharedCostUsd));
+  const unallocatedLeft = formatCents(parseCents(r.unallocatedCostUsd) - parseCents(r.sharedCostUsd));
   const rest = blank();
   rest[I.description] = 'GPU capacity no job held (not spread by the share policy)';
   rest[I.effective] = unallocatedLeft;
@@ -132,6 +132,3 @@ function csvField(value: string, text: boolean): string {
   const safe = text && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
-
-/** A report's `1234.56` as integer cents. */
-export const reportCents = (v: string) => BigInt(v.replace('.', ''));

@@ -47,6 +47,15 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n ? q - 1n : q;
 }
 
+/** A report amount (`1234.56`, `-0.5`) as whole cents, exactly. Not a decimal: 0n. */
+export function parseCents(amount: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(amount.trim());
+  if (!match) return 0n;
+  const [, sign, whole, fraction] = match;
+  const cents = BigInt(whole ?? '0') * 100n + BigInt((fraction ?? '').padEnd(2, '0'));
+  return sign ? -cents : cents;
+}
+
 /** Cents as a `1234.56` string. */
 export function formatCents(cents: bigint): string {
   const negative = cents < 0n;

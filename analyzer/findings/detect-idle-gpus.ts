@@ -48,7 +48,8 @@ export interface GpuWindow {
   team: string | null;
 }
 
-export type IdleVerdict = { idle: false; reason: string } | { idle: true; kind: IdleKind; suspect: false };
+/** `suspect`: the data itself is in doubt (missing or frozen), not merely busy. */
+export type IdleVerdict = { idle: false; reason: string; suspect: boolean } | { idle: true; kind: IdleKind };
 
 /**
  * The idle test for one GPU window. Not idle (and said why) when the data cannot support a verdict: too few
@@ -56,24 +57,20 @@ export type IdleVerdict = { idle: false; reason: string } | { idle: true; kind: 
  * job change inside the window (a GPU between two jobs for two minutes is not idle capacity).
  */
 export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
-  if (w.minutes < t.minSamples) return { idle: false, reason: 'too few minutes' };
+  const no = (reason: string, suspect = false): IdleVerdict => ({ idle: false, reason, suspect });
+  if (w.minutes < t.minSamples) return no('too few minutes');
   if (w.activityMinutes < w.minutes || w.activityMax === null) {
-    return { idle: false, reason: 'no activity reading for some minutes' };
+    return no('no activity reading for some minutes', true);
   }
-  if (w.distinctReadings <= 1 && w.minutes >= 5 && w.powerMeanWatts !== null) {
-    return { idle: false, reason: 'frozen series' };
-  }
-  if (w.activityMax >= t.activityMax) return { idle: false, reason: 'busy' };
-  if ((w.encoderMax ?? 0) > 0 || (w.decoderMax ?? 0) > 0)
-    return { idle: false, reason: 'encoder or decoder busy' };
-  if ((w.ioMaxBytesPerSecond ?? 0) >= t.ioBytesPerSecond)
-    return { idle: false, reason: 'PCIe or NVLink traffic' };
-  if (w.heldMinutes === 0) return { idle: true, kind: 'idle_gpu_unallocated', suspect: false };
-  if (w.heldMinutes < w.minutes || w.jobs > 1) return { idle: false, reason: 'job changed in the window' };
-  if ((w.memoryUsedMaxBytes ?? 0) >= t.memoryHeldBytes) {
-    return { idle: true, kind: 'idle_gpu_memory_held', suspect: false };
-  }
-  return { idle: true, kind: 'idle_gpu_allocated', suspect: false };
+  if (w.distinctReadings <= 1 && w.minutes >= 5 && w.powerMeanWatts !== null)
+    return no('frozen series', true);
+  if (w.activityMax >= t.activityMax) return no('busy');
+  if ((w.encoderMax ?? 0) > 0 || (w.decoderMax ?? 0) > 0) return no('encoder or decoder busy');
+  if ((w.ioMaxBytesPerSecond ?? 0) >= t.ioBytesPerSecond) return no('PCIe or NVLink traffic');
+  if (w.heldMinutes === 0) return { idle: true, kind: 'idle_gpu_unallocated' };
+  if (w.heldMinutes < w.minutes || w.jobs > 1) return no('job changed in the window');
+  if ((w.memoryUsedMaxBytes ?? 0) >= t.memoryHeldBytes) return { idle: true, kind: 'idle_gpu_memory_held' };
+  return { idle: true, kind: 'idle_gpu_allocated' };
 }
 
 export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Date): Promise<GpuWindow[]> {
@@ -183,14 +180,13 @@ export async function detectIdleGpus(
 ): Promise<{ detections: Detection[]; judged: number; suspect: number }> {
   const from = new Date(at.getTime() - t.windowMinutes * 60_000);
   const windows = await loadGpuWindows(db, cluster, from, at);
-  const idle = windows.flatMap((w) => {
+  const idle: { w: GpuWindow; kind: IdleKind }[] = [];
+  let suspect = 0;
+  for (const w of windows) {
     const v = judgeIdle(w, t);
-    return v.idle ? [{ w, kind: v.kind }] : [];
-  });
-  const suspect = windows.filter((w) => {
-    const v = judgeIdle(w, t);
-    return !v.idle && (v.reason === 'frozen series' || v.reason === 'no activity reading for some minutes');
-  }).length;
+    if (v.idle) idle.push({ w, kind: v.kind });
+    else if (v.suspect) suspect++;
+  }
   const idleMinutes = await loadIdleMinutes(
     db,
     idle.map((i) => i.w.gpuId),

@@ -1,3 +1,5 @@
+import { parseCents } from '../../analyzer/cost/round-to-cents.js';
+
 /** Text and number formatting for the HTML reports. Money stays a decimal string: commas are inserted, never summed. */
 
 const htmlEscapes: Record<string, string> = {
@@ -23,15 +25,6 @@ export function formatUsd(amount: string): string {
   const grouped = (whole ?? '0').replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   const isZero = /^0*$/.test(whole ?? '') && /^0*$/.test(fraction ?? '');
   return `${sign && !isZero ? '-' : ''}$${grouped}.${(fraction ?? '').padEnd(2, '0')}`;
-}
-
-/** Whole cents as a bigint, for ordering and comparing money exactly. Not a decimal: 0n. */
-export function parseCents(amount: string): bigint {
-  const match = decimal.exec(amount.trim());
-  if (!match) return 0n;
-  const [, sign, whole, fraction] = match;
-  const cents = BigInt(whole ?? '0') * 100n + BigInt((fraction ?? '').padEnd(2, '0'));
-  return sign ? -cents : cents;
 }
 
 const hoursFormat = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });

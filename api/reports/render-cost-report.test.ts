@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CostReport } from '../../analyzer/cost/report-types.js';
-import { escapeHtml, formatGpuHours, formatShare, formatUsd, formatUtc, parseCents } from './format.js';
+import { parseCents } from '../../analyzer/cost/round-to-cents.js';
+import { escapeHtml, formatGpuHours, formatShare, formatUsd, formatUtc } from './format.js';
 import { renderCostReport } from './render-cost-report.js';
 import { buildJobReport, buildTeamReport, injectedTeam } from './test-fixtures.js';
 

@@ -1,13 +1,6 @@
 import type { CostGroup, CostReport } from '../../analyzer/cost/report-types.js';
-import {
-  escapeHtml,
-  formatGpuHours,
-  formatRatio,
-  formatShare,
-  formatUsd,
-  formatUtc,
-  parseCents,
-} from './format.js';
+import { parseCents } from '../../analyzer/cost/round-to-cents.js';
+import { escapeHtml, formatGpuHours, formatRatio, formatShare, formatUsd, formatUtc } from './format.js';
 import { costReportCss } from './report-styles.js';
 import { renderTrendChart } from './trend-chart.js';
 

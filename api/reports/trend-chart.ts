@@ -1,5 +1,6 @@
 import type { DailyCost } from '../../analyzer/cost/report-types.js';
-import { escapeHtml, formatUsd, parseCents } from './format.js';
+import { parseCents } from '../../analyzer/cost/round-to-cents.js';
+import { escapeHtml, formatUsd } from './format.js';
 
 const width = 760;
 const height = 260;

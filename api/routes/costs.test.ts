@@ -5,6 +5,7 @@ import { allocateRange } from '../../analyzer/cost/allocate-hours.js';
 import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
 import { COST_CSV_COLUMNS } from '../../analyzer/cost/render-cost-csv.js';
 import type { CostReport } from '../../analyzer/cost/report-types.js';
+import { allocationOptionsFromConfig } from '../../analyzer/cost/run-allocation-tick.js';
 import { importBillingFile } from '../../collector/billing/import-billing-file.js';
 import { createManualClock } from '../../core/clock.js';
 import { Config } from '../../core/config.js';
@@ -57,16 +58,7 @@ beforeAll(async () => {
     sql`insert into instance_types (name, gpu_model, gpu_count, source) values ('g5.4xlarge', 'A10G', 1, 't')`,
   );
   await allocateRange(
-    {
-      db,
-      cluster: 'c1',
-      costs: config.costs,
-      priceBook: config.priceBook,
-      teamTags: config.billing.teamTags,
-      projectTags: config.billing.projectTags,
-      priceRefreshHours: 24,
-      now: new Date(clock.now()),
-    },
+    { ...allocationOptionsFromConfig(config), db, now: new Date(clock.now()) },
     new Date('2024-09-01T00:00:00Z'),
     new Date('2024-10-01T00:00:00Z'),
   );

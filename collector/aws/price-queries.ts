@@ -67,9 +67,17 @@ export async function findPrice(db: Db, q: PriceQuery): Promise<FoundPrice | und
   }
   const gpuModel = q.gpuModel ?? (await getInstanceType(db, q.instanceType))?.gpuModel;
   if (!gpuModel) return undefined;
+  return findPriceBookPrice(db, { ...q, gpuModel });
+}
+
+/** The price book's $ per GPU-hour for a GPU model at a time (on-premises GPUs have no instance type). */
+export async function findPriceBookPrice(
+  db: Db,
+  q: Pick<PriceQuery, 'at' | 'now' | 'refreshHours'> & { gpuModel: string },
+): Promise<FoundPrice | undefined> {
   const book = await findTierPrice(
     db,
-    { provider: 'config', kind: 'price_book', region: '', az: '', key: gpuModel },
+    { provider: 'config', kind: 'price_book', region: '', az: '', key: q.gpuModel },
     q,
   );
   // the price book is config: it is never stale, only absent
@@ -80,7 +88,11 @@ export async function findPrice(db: Db, q: PriceQuery): Promise<FoundPrice | und
  * The row in force at `at`; when `at` predates every row, the earliest one (a spot history read covers only
  * recent days). Staleness is judged on the newest confirmation of any row of the key.
  */
-async function findTierPrice(db: Db, t: Tier, q: PriceQuery): Promise<FoundPrice | undefined> {
+async function findTierPrice(
+  db: Db,
+  t: Tier,
+  q: Pick<PriceQuery, 'at' | 'now' | 'refreshHours'>,
+): Promise<FoundPrice | undefined> {
   const staleBefore = new Date(q.now.getTime() - q.refreshHours * 2 * 3_600_000);
   const [row] = await queryRows<{
     usd_per_hour: string;
