@@ -4,7 +4,8 @@
 // insert…select, and 900k node-hours. Measures GET /api/v1/costs (every groupBy, CSV) and /api/v1/allocation
 // through the real app, over HTTP (@hono/node-server + fetch) and in process (app.request). Baseline in the same
 // run: the report's SQL with the window read from the hourly table only.
-// Run: npx tsx bench/cost-report.bench.ts [timedRequests]   (about 5 minutes, most of it seeding)
+// Run: npx tsx bench/cost-report.bench.ts [timedRequests]   (about 8 minutes)
+// COST_BENCH_HOLD=1 seeds, prints the database URL and keeps the server up for profiling until SIGUSR2.
 
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -238,6 +239,12 @@ try {
     ),
   };
   const seedSeconds = (performance.now() - t0) / 1000;
+  if (process.env['COST_BENCH_HOLD']) {
+    // profiling: keep the seeded server up for ad-hoc queries until SIGUSR2, then stop it without measuring
+    console.log(`seeded in ${seedSeconds.toFixed(1)} s; holding ${url} until SIGUSR2 to pid ${process.pid}`);
+    await new Promise((resolve) => process.once('SIGUSR2', resolve));
+    throw new Error('held, not measured');
+  }
   const sizes = (
     await client.query(`select relname, pg_size_pretty(pg_total_relation_size(oid)) as size from pg_class
       where relname in ('cost_allocations', 'cost_allocations_daily', 'cost_node_hours') order by relname`)

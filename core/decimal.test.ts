@@ -31,6 +31,15 @@ describe('parseDecimal', () => {
     expect(roundTrip('1E-20')).toBe('0.0000000000');
   });
 
+  it('reads PostgreSQL numeric(24,10) text as the scaled value, negative, zero and 14 integer digits included', () => {
+    expect(parseDecimal('1234.5678901234')).toBe(12_345_678_901_234n);
+    expect(parseDecimal('-0.0000000001')).toBe(-1n);
+    expect(parseDecimal('-0.0000000000')).toBe(0n);
+    expect(parseDecimal('99999999999999.9999999999')).toBe(10n ** 24n - 1n);
+    // 15 integer digits is past numeric(24,10): refused on the general path
+    expect(parseDecimal('100000000000000.0000000000')).toBeUndefined();
+  });
+
   it('adds exactly where floats would not', () => {
     const a = parseDecimal('0.1') ?? 0n;
     const b = parseDecimal('0.2') ?? 0n;

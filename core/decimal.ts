@@ -10,10 +10,14 @@ export const DECIMAL_PLACES = 10;
 const SCALE = 10n ** BigInt(DECIMAL_PLACES);
 /** numeric(24,10) holds 14 integer digits. */
 const LIMIT = 10n ** 24n;
+/** At most 14 integer digits and exactly ten places: within numeric(24,10), no rounding. */
+const EXACT_SCALE = /^-?\d{1,14}\.\d{10}$/;
 const PATTERN = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/;
 
 /** The value, or undefined for anything that is not a plain or exponent decimal within numeric(24,10). */
 export function parseDecimal(text: string): Decimal | undefined {
+  // PostgreSQL prints numeric(24,10) sums with exactly ten places: the digits are the scaled value already
+  if (EXACT_SCALE.test(text)) return BigInt(text.slice(0, -11) + text.slice(-10));
   const m = PATTERN.exec(text);
   if (!m) return undefined;
   const whole = m[2] ?? '';

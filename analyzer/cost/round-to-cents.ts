@@ -16,22 +16,43 @@ export function apportionCents(
   const total = totalCents ?? roundHalfAway(exactTotal);
   const floors = parts.map((p) => floorDiv(p, CENT));
   let residual = total - floors.reduce((s, f) => s + f, 0n);
-  // a remainder is under one cent (1e8 scaled units): exact as a double, and sorting doubles is far cheaper than
-  // sorting bigints when a report has tens of thousands of lines
-  const remainders = parts.map((p, i) => Number(p - (floors[i] ?? 0n) * CENT));
-  const order = remainders
-    .map((rem, i) => ({ i, rem }))
-    .sort((a, b) => (a.rem === b.rem ? a.i - b.i : b.rem - a.rem));
-  const result = [...floors];
+  const order = byRemainderDescending(parts, floors);
+  const result = floors;
   // floors undershoot by < 1 cent each and the rounded total differs from the exact one by ≤ 1 cent, so the
-  // residual is a few cents at most, one per line
+  // residual is under one cent per line
   for (let k = 0; residual !== 0n && order.length > 0; k++) {
-    const { i } = order[k % order.length] as { i: number };
+    const i = order[k % order.length] as number;
     const step = residual > 0n ? 1n : -1n;
     result[i] = (result[i] ?? 0n) + step;
     residual -= step;
   }
   return { parts: result, total };
+}
+
+/** Below 2^20 lines, (remainder, index) packs into one exactly representable double key. */
+const PACK = 2 ** 20;
+
+/**
+ * Line indexes by remainder (under one cent), largest first, ties by index. A remainder is below 1e8 scaled units,
+ * exact as a double; packed with its index into one key, a typed-array sort (no comparator, no objects) orders
+ * tens of thousands of lines in a fraction of the time.
+ */
+function byRemainderDescending(parts: readonly bigint[], floors: readonly bigint[]): number[] {
+  const n = parts.length;
+  if (n >= PACK) {
+    return parts
+      .map((p, i) => ({ i, rem: Number(p - (floors[i] ?? 0n) * CENT) }))
+      .sort((a, b) => (a.rem === b.rem ? a.i - b.i : b.rem - a.rem))
+      .map((x) => x.i);
+  }
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    keys[i] = Number((parts[i] as bigint) - (floors[i] as bigint) * CENT) * PACK + (PACK - 1 - i);
+  }
+  keys.sort();
+  const order = new Array<number>(n);
+  for (let k = 0; k < n; k++) order[k] = PACK - 1 - ((keys[n - 1 - k] as number) % PACK);
+  return order;
 }
 
 /** Cents of a scaled decimal, half away from zero. */
