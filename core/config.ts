@@ -204,6 +204,7 @@ const IdleDetector = z
       .number()
       .nonnegative()
       .default(1024 ** 3),
+    frozenMinutes: z.number().int().min(3).default(10),
     warnMinutes: z.number().positive().default(60),
     criticalMinutes: z.number().positive().default(120),
     traceMinutes: z

@@ -15,6 +15,8 @@ export interface IdleThresholds {
   memoryHeldBytes: number;
   warnMinutes: number;
   criticalMinutes: number;
+  /** With no energy counter, identical readings for this long are a frozen series. */
+  frozenMinutes: number;
   /** How far back the idle run is traced for escalation. */
   traceMinutes: number;
 }
@@ -39,8 +41,11 @@ export interface GpuWindow {
   ioMaxBytesPerSecond: number | null;
   memoryUsedMaxBytes: number | null;
   powerMeanWatts: number | null;
-  /** Distinct (activity, power) pairs: 1 over many minutes is a frozen series. */
+  /** Distinct (activity, power) pairs: 1 over many minutes, with no energy counter to ask, is a frozen series. */
   distinctReadings: number;
+  /** Minutes with an energy-counter increase computed, and the joules they add up to. */
+  energyMinutes: number;
+  energyJoules: number | null;
   heldMinutes: number;
   jobs: number;
   jobRef: number | null;
@@ -62,8 +67,7 @@ export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
   if (w.activityMinutes < w.minutes || w.activityMax === null) {
     return no('no activity reading for some minutes', true);
   }
-  if (w.distinctReadings <= 1 && w.minutes >= 5 && w.powerMeanWatts !== null)
-    return no('frozen series', true);
+  if (isFrozen(w, t)) return no('frozen series', true);
   if (w.activityMax >= t.activityMax) return no('busy');
   if ((w.encoderMax ?? 0) > 0 || (w.decoderMax ?? 0) > 0) return no('encoder or decoder busy');
   if ((w.ioMaxBytesPerSecond ?? 0) >= t.ioBytesPerSecond) return no('PCIe or NVLink traffic');
@@ -71,6 +75,18 @@ export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
   if (w.heldMinutes < w.minutes || w.jobs > 1) return no('job changed in the window');
   if ((w.memoryUsedMaxBytes ?? 0) >= t.memoryHeldBytes) return { idle: true, kind: 'idle_gpu_memory_held' };
   return { idle: true, kind: 'idle_gpu_allocated' };
+}
+
+/**
+ * A stuck exporter repeats its last values. Where the energy counter is read, it tells: a GPU drawing power whose
+ * counter did not move is frozen. Without it, one distinct (activity, power) reading over `frozenMinutes` is; a
+ * shorter identical run is left alone, since a truly idle GPU read in whole watts (nvidia-smi dmon) repeats
+ * (0 %, 69 W) for minutes.
+ */
+function isFrozen(w: GpuWindow, t: IdleThresholds): boolean {
+  if (w.powerMeanWatts === null || w.powerMeanWatts <= 0) return false;
+  if (w.energyMinutes >= t.minSamples) return (w.energyJoules ?? 0) === 0;
+  return w.distinctReadings <= 1 && w.minutes >= t.frozenMinutes;
 }
 
 export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Date): Promise<GpuWindow[]> {
@@ -84,6 +100,7 @@ export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Da
           + coalesce(r.nvlink_tx_bytes_per_second, 0) + coalesce(r.nvlink_rx_bytes_per_second, 0)) as io_max,
         max(r.memory_used_max_bytes) as memory_used_max, avg(r.power_mean_watts) as power_mean,
         count(distinct (r.activity_mean, r.power_mean_watts))::int as distinct_readings,
+        count(r.energy_joules)::int as energy_minutes, sum(r.energy_joules) as energy_joules,
         (count(*) filter (where r.job_ref is not null))::int as held_minutes,
         count(distinct r.job_ref)::int as jobs, max(r.job_ref) as job_ref,
         max(j.job_id) as job_id, max(j.team) as team
@@ -109,6 +126,8 @@ export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Da
     memoryUsedMaxBytes: num(r.memory_used_max),
     powerMeanWatts: num(r.power_mean),
     distinctReadings: Number(r.distinct_readings),
+    energyMinutes: Number(r.energy_minutes),
+    energyJoules: num(r.energy_joules),
     heldMinutes: Number(r.held_minutes),
     jobs: Number(r.jobs),
     jobRef: num(r.job_ref),

@@ -70,6 +70,9 @@ export function computeWindowFromReadings(id: GpuIdentity, readings: readonly Gp
     memoryUsedMaxBytes: max(readings.map((r) => r.memoryUsedBytes)),
     powerMeanWatts: powers.length === 0 ? null : powers.reduce((a, b) => a + b, 0) / powers.length,
     distinctReadings: new Set(readings.map((r) => JSON.stringify([r.activityRatio, r.powerWatts]))).size,
+    // none of these sources reads the energy counter
+    energyMinutes: 0,
+    energyJoules: null,
     heldMinutes: readings.filter((r) => r.jobId !== null).length,
     jobs: jobs.size,
     jobRef: null,
