@@ -110,6 +110,16 @@ const rollupValueColumns = [
   'pcieRxBytesPerSecond',
   'nvlinkTxBytesPerSecond',
   'nvlinkRxBytesPerSecond',
+  'gpuUtilMean',
+  'gpuUtilMax',
+  'memoryTemperatureMaxCelsius',
+  'powerLimitWatts',
+  'pcieReplayDelta',
+  'eccSbeVolatileDelta',
+  'eccDbeVolatileDelta',
+  'rowRemapFailure',
+  'uncorrectableRemappedRows',
+  'correctableRemappedRows',
 ] as const;
 
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -145,6 +155,16 @@ const columnArrayTypes: Record<RollupColumn, string> = {
   pcieRxBytesPerSecond: 'float8[]',
   nvlinkTxBytesPerSecond: 'float8[]',
   nvlinkRxBytesPerSecond: 'float8[]',
+  gpuUtilMean: 'float8[]',
+  gpuUtilMax: 'float8[]',
+  memoryTemperatureMaxCelsius: 'float8[]',
+  powerLimitWatts: 'float8[]',
+  pcieReplayDelta: 'float8[]',
+  eccSbeVolatileDelta: 'float8[]',
+  eccDbeVolatileDelta: 'float8[]',
+  rowRemapFailure: 'int4[]',
+  uncorrectableRemappedRows: 'float8[]',
+  correctableRemappedRows: 'float8[]',
   ownerKind: 'text[]',
   ownerRef: 'text[]',
 };
@@ -152,8 +172,8 @@ const columnArrayTypes: Record<RollupColumn, string> = {
 /**
  * Upserts minute rollups. A row replaces a stored one only if it saw at least as many samples,
  * so a replayed batch rewrites identical values and a restarted collector's partial minute
- * never overwrites a fuller one. Rows travel as one array per column through unnest(): 26
- * parameters instead of 26 per row, which keeps 10,000-row batches cheap to build and to plan.
+ * never overwrites a fuller one. Rows travel as one array per column through unnest(): 38
+ * parameters instead of 38 per row, which keeps 10,000-row batches cheap to build and to plan.
  */
 export async function upsertRollups(
   db: Db,
@@ -195,7 +215,9 @@ export async function rollupHourly(db: Db, from: Date, to: Date): Promise<number
         sm_active_mean, sm_active_max, tensor_active_mean, tensor_active_max, dram_active_mean, dram_active_max,
         encoder_mean, decoder_mean, memory_used_max_bytes, memory_total_bytes, power_mean_watts, energy_joules,
         temperature_max_celsius, sm_clock_mean_hertz, xid_codes, clock_event_reasons, pcie_tx_bytes_per_second,
-        pcie_rx_bytes_per_second, nvlink_tx_bytes_per_second, nvlink_rx_bytes_per_second)
+        pcie_rx_bytes_per_second, nvlink_tx_bytes_per_second, nvlink_rx_bytes_per_second, gpu_util_mean,
+        gpu_util_max, memory_temperature_max_celsius, power_limit_watts, pcie_replay_delta, ecc_sbe_volatile_delta,
+        ecc_dbe_volatile_delta, row_remap_failure, uncorrectable_remapped_rows, correctable_remapped_rows)
       select gpu_id, date_trunc('hour', bucket), sum(sample_count), max(activity_source),
         sum(activity_mean * sample_count) / nullif(sum(sample_count) filter (where activity_mean is not null), 0),
         max(activity_max),
@@ -214,7 +236,12 @@ export async function rollupHourly(db: Db, from: Date, to: Date): Promise<number
         ${xidUnion},
         bit_or(clock_event_reasons),
         avg(pcie_tx_bytes_per_second), avg(pcie_rx_bytes_per_second),
-        avg(nvlink_tx_bytes_per_second), avg(nvlink_rx_bytes_per_second)
+        avg(nvlink_tx_bytes_per_second), avg(nvlink_rx_bytes_per_second),
+        sum(gpu_util_mean * sample_count) / nullif(sum(sample_count) filter (where gpu_util_mean is not null), 0),
+        max(gpu_util_max), max(memory_temperature_max_celsius),
+        sum(power_limit_watts * sample_count) / nullif(sum(sample_count) filter (where power_limit_watts is not null), 0),
+        sum(pcie_replay_delta), sum(ecc_sbe_volatile_delta), sum(ecc_dbe_volatile_delta),
+        max(row_remap_failure), max(uncorrectable_remapped_rows), max(correctable_remapped_rows)
       from gpu_rollups r
       where bucket >= ${from} and bucket < ${to}
       group by gpu_id, date_trunc('hour', bucket)

@@ -87,6 +87,19 @@ const rollupColumns = () => ({
   pcieRxBytesPerSecond: doublePrecision(),
   nvlinkTxBytesPerSecond: doublePrecision(),
   nvlinkRxBytesPerSecond: doublePrecision(),
+  /** DCGM_FI_DEV_GPU_UTIL (0–1) even when activity came from GR_ENGINE_ACTIVE: GR reading 0 under load is a known fault. */
+  gpuUtilMean: doublePrecision(),
+  gpuUtilMax: doublePrecision(),
+  memoryTemperatureMaxCelsius: doublePrecision(),
+  powerLimitWatts: doublePrecision(),
+  /** Counter increases in the bucket (PCIe replays, volatile single-/double-bit ECC errors); resets add nothing. */
+  pcieReplayDelta: doublePrecision(),
+  eccSbeVolatileDelta: doublePrecision(),
+  eccDbeVolatileDelta: doublePrecision(),
+  /** 1 when DCGM_FI_DEV_ROW_REMAP_FAILURE was set during the bucket. */
+  rowRemapFailure: integer(),
+  uncorrectableRemappedRows: doublePrecision(),
+  correctableRemappedRows: doublePrecision(),
 });
 
 /**

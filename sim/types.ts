@@ -125,6 +125,15 @@ export interface GpuSample {
   powerW: number;
   energyMj: number;
   pcieReplayCount: number;
+  /** Volatile ECC error counters (since the last driver load); 0 and not moving on a healthy GPU. */
+  eccSbeVolatileTotal: number;
+  eccDbeVolatileTotal: number;
+  /** 1 once a row remap has failed (the GPU needs a reset or RMA), else 0. */
+  rowRemapFailure: number;
+  uncorrectableRemappedRows: number;
+  correctableRemappedRows: number;
+  /** The enforced power limit (DCGM_FI_DEV_POWER_MGMT_LIMIT), the model's TDP unless capped. */
+  powerLimitW: number;
   gpuUtilPercent: number;
   memCopyUtilPercent: number;
   encUtilPercent: number;

@@ -23,7 +23,15 @@ export type FieldId =
   | 'pcieTx'
   | 'pcieRx'
   | 'nvlinkTx'
-  | 'nvlinkRx';
+  | 'nvlinkRx'
+  | 'memoryTemperature'
+  | 'powerLimit'
+  | 'pcieReplayCounter'
+  | 'eccSbeVolatileTotal'
+  | 'eccDbeVolatileTotal'
+  | 'rowRemapFailure'
+  | 'uncorrectableRemappedRows'
+  | 'correctableRemappedRows';
 
 export interface FieldSpec {
   id: FieldId;
@@ -38,7 +46,9 @@ export interface FieldSpec {
     | 'celsius'
     | 'code'
     | 'bitmask'
-    | 'bytes_per_second';
+    | 'bytes_per_second'
+    | 'count'
+    | 'boolean';
 }
 
 const MiB = 1024 * 1024;
@@ -66,7 +76,23 @@ const canonical: Record<string, FieldSpec> = {
   DCGM_FI_PROF_PCIE_RX_BYTES: { id: 'pcieRx', scale: 1, unit: 'bytes_per_second' },
   DCGM_FI_PROF_NVLINK_TX_BYTES: { id: 'nvlinkTx', scale: 1, unit: 'bytes_per_second' },
   DCGM_FI_PROF_NVLINK_RX_BYTES: { id: 'nvlinkRx', scale: 1, unit: 'bytes_per_second' },
+  DCGM_FI_DEV_MEMORY_TEMP: { id: 'memoryTemperature', scale: 1, unit: 'celsius' },
+  DCGM_FI_DEV_POWER_MGMT_LIMIT: { id: 'powerLimit', scale: 1, unit: 'watts' },
+  DCGM_FI_DEV_PCIE_REPLAY_COUNTER: { id: 'pcieReplayCounter', scale: 1, unit: 'count' },
+  DCGM_FI_DEV_ECC_SBE_VOL_TOTAL: { id: 'eccSbeVolatileTotal', scale: 1, unit: 'count' },
+  DCGM_FI_DEV_ECC_DBE_VOL_TOTAL: { id: 'eccDbeVolatileTotal', scale: 1, unit: 'count' },
+  DCGM_FI_DEV_ROW_REMAP_FAILURE: { id: 'rowRemapFailure', scale: 1, unit: 'boolean' },
+  DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS: { id: 'uncorrectableRemappedRows', scale: 1, unit: 'count' },
+  DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS: { id: 'correctableRemappedRows', scale: 1, unit: 'count' },
 };
+
+/** Monotonic counters: rolled up as the increase between readings, never as mean or max. */
+export const counterFieldIds: ReadonlySet<FieldId> = new Set<FieldId>([
+  'energyCounter',
+  'pcieReplayCounter',
+  'eccSbeVolatileTotal',
+  'eccDbeVolatileTotal',
+]);
 
 /** dcgm-exporter 1.x names (`dcgm_*`), still seen on old installations. */
 const legacyAliases: Record<string, string> = {
@@ -116,5 +142,5 @@ export function metricNamesByField(): Map<FieldId, string[]> {
 export function isDcgmBlank(value: number, field: FieldId): boolean {
   if (!Number.isFinite(value) || value >= 9.2e18 || value === 140737488355328) return true;
   // A 64-bit counter legitimately passes through the int32 sentinel range; gauges never do.
-  return field !== 'energyCounter' && value >= 2147483632 && value <= 2147483647;
+  return !counterFieldIds.has(field) && value >= 2147483632 && value <= 2147483647;
 }

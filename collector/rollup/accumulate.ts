@@ -1,5 +1,5 @@
 import type { FieldId, FieldSpec } from '../dcgm/fields.js';
-import { isDcgmBlank } from '../dcgm/fields.js';
+import { counterFieldIds, isDcgmBlank } from '../dcgm/fields.js';
 import type { GpuLabels } from '../dcgm/normalize.js';
 import { gpuKey } from '../dcgm/normalize.js';
 
@@ -27,10 +27,25 @@ const fieldIds: FieldId[] = [
   'pcieRx',
   'nvlinkTx',
   'nvlinkRx',
+  'memoryTemperature',
+  'powerLimit',
+  'pcieReplayCounter',
+  'eccSbeVolatileTotal',
+  'eccDbeVolatileTotal',
+  'rowRemapFailure',
+  'uncorrectableRemappedRows',
+  'correctableRemappedRows',
 ];
 const F = Object.fromEntries(fieldIds.map((id, i) => [id, i])) as Record<FieldId, number>;
 
-/** One minute of one GPU: running sums, maxima and counts per field. */
+/**
+ * Health counters (every counter but energy) whose increase per minute is kept. Their `sums` slot holds
+ * the summed increases and their `counts` slot the number of reading pairs, so a minute with no pair stays null.
+ */
+const isDeltaField = new Uint8Array(fieldIds.length);
+for (const id of counterFieldIds) if (id !== 'energyCounter') isDeltaField[F[id]] = 1;
+
+/** One minute of one GPU: running sums, maxima and counts per field (counter increases for delta fields). */
 interface BucketStats {
   sums: Float64Array;
   maxs: Float64Array;
@@ -54,6 +69,8 @@ interface GpuState {
   /** Newest timestamp taken per field: replays and overlapping ranges are ignored, never summed twice. */
   lastTs: Float64Array;
   energyPrev: number | undefined;
+  /** Previous reading of each delta field (NaN: none yet), carried across minutes like `energyPrev`. */
+  counterPrev: Float64Array;
   buckets: Map<number, BucketStats>;
 }
 
@@ -67,6 +84,9 @@ export interface RollupRow {
   activitySource: 'gr_engine_active' | 'gpu_util' | null;
   activityMean: number | null;
   activityMax: number | null;
+  /** DCGM_FI_DEV_GPU_UTIL, kept even when GR_ENGINE_ACTIVE is the activity source (to catch GR reading 0). */
+  gpuUtilMean: number | null;
+  gpuUtilMax: number | null;
   smActiveMean: number | null;
   smActiveMax: number | null;
   tensorActiveMean: number | null;
@@ -87,6 +107,16 @@ export interface RollupRow {
   pcieRxBytesPerSecond: number | null;
   nvlinkTxBytesPerSecond: number | null;
   nvlinkRxBytesPerSecond: number | null;
+  memoryTemperatureMaxCelsius: number | null;
+  powerLimitWatts: number | null;
+  /** Counter increases within the minute; a counter that went backwards (reset) adds nothing. */
+  pcieReplayDelta: number | null;
+  eccSbeVolatileDelta: number | null;
+  eccDbeVolatileDelta: number | null;
+  /** 1 when DCGM reported a failed row remap in the minute. */
+  rowRemapFailure: number | null;
+  uncorrectableRemappedRows: number | null;
+  correctableRemappedRows: number | null;
   ownerKind: 'slurm' | 'pod' | null;
   ownerRef: string | null;
   /** Internal: the bucket version this row was taken at. */
@@ -132,6 +162,10 @@ export class RollupAccumulator {
     const value = rawValue * field.scale;
     if (field.id === 'energyCounter') {
       addEnergy(state, bucket, value);
+      return;
+    }
+    if (isDeltaField[index] === 1) {
+      addCounterDelta(state, bucket, index, value);
       return;
     }
     if (field.id === 'xid') {
@@ -218,6 +252,7 @@ export class RollupAccumulator {
         lastSeenMs: 0,
         lastTs: new Float64Array(fieldIds.length).fill(Number.NEGATIVE_INFINITY),
         energyPrev: undefined,
+        counterPrev: new Float64Array(fieldIds.length).fill(Number.NaN),
         buckets: new Map(),
       };
       this.gpus.set(key, state);
@@ -264,6 +299,26 @@ function addEnergy(state: GpuState, bucket: BucketStats, joules: number): void {
   bucket.energyDeltas++;
 }
 
+/** Like addEnergy, but a counter that went backwards (reset, driver reload) adds nothing for that pair. */
+function addCounterDelta(state: GpuState, bucket: BucketStats, index: number, value: number): void {
+  const prev = state.counterPrev[index]!;
+  state.counterPrev[index] = value;
+  if (Number.isNaN(prev)) return;
+  if (value > prev) bucket.sums[index]! += value - prev;
+  bucket.counts[index]!++;
+}
+
+function delta(b: BucketStats, field: FieldId): number | null {
+  const i = F[field];
+  return b.counts[i]! > 0 ? b.sums[i]! : null;
+}
+
+/** 0 or 1 (an integer column): any non-zero reading in the minute counts as set. */
+function flag(b: BucketStats, field: FieldId): number | null {
+  const value = max(b, field);
+  return value === null ? null : value > 0 ? 1 : 0;
+}
+
 function mean(b: BucketStats, field: FieldId): number | null {
   const i = F[field];
   return b.counts[i]! > 0 ? b.sums[i]! / b.counts[i]! : null;
@@ -297,6 +352,8 @@ function toRow(state: GpuState, bucketMs: number, b: BucketStats): RollupRow {
     activitySource: hasActivity ? (useGr ? 'gr_engine_active' : 'gpu_util') : null,
     activityMean: mean(b, activityField),
     activityMax: max(b, activityField),
+    gpuUtilMean: mean(b, 'gpuUtil'),
+    gpuUtilMax: max(b, 'gpuUtil'),
     smActiveMean: mean(b, 'smActive'),
     smActiveMax: max(b, 'smActive'),
     tensorActiveMean: mean(b, 'tensorActive'),
@@ -317,6 +374,14 @@ function toRow(state: GpuState, bucketMs: number, b: BucketStats): RollupRow {
     pcieRxBytesPerSecond: mean(b, 'pcieRx'),
     nvlinkTxBytesPerSecond: mean(b, 'nvlinkTx'),
     nvlinkRxBytesPerSecond: mean(b, 'nvlinkRx'),
+    memoryTemperatureMaxCelsius: max(b, 'memoryTemperature'),
+    powerLimitWatts: mean(b, 'powerLimit'),
+    pcieReplayDelta: delta(b, 'pcieReplayCounter'),
+    eccSbeVolatileDelta: delta(b, 'eccSbeVolatileTotal'),
+    eccDbeVolatileDelta: delta(b, 'eccDbeVolatileTotal'),
+    rowRemapFailure: flag(b, 'rowRemapFailure'),
+    uncorrectableRemappedRows: max(b, 'uncorrectableRemappedRows'),
+    correctableRemappedRows: max(b, 'correctableRemappedRows'),
     ...readOwnerRef(b.owner),
     version: b.version,
   };

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ingestSamples } from '../../collector/dcgm/ingest.js';
+import { parseExposition } from '../../collector/dcgm/parse.js';
+import { BUCKET_MS, RollupAccumulator } from '../../collector/rollup/accumulate.js';
 import { createFleet } from '../fleet.js';
 import { parsePrometheusTextFormat, parseSeries, type Series } from '../test-helpers.js';
 import { escapeLabelValue } from './dcgm-exporter.js';
@@ -48,7 +51,7 @@ const allSeries: Series[] = texts.flatMap((text) => parseSeries(text));
 const csv = readDefaultCounters();
 
 describe('renderDcgmExporterText against dcgm-exporter fixtures', () => {
-  it('prints only fields of default-counters.csv, apart from the three listed exceptions', () => {
+  it('prints only fields of default-counters.csv, apart from the listed exceptions', () => {
     const printed = new Set(allSeries.map((s) => s.name));
     for (const name of printed) {
       expect(csv.has(name) || fieldsOutsideDefaultCounters.includes(name), name).toBe(true);
@@ -65,7 +68,9 @@ describe('renderDcgmExporterText against dcgm-exporter fixtures', () => {
       expect(family.help, family.name).toBe(field.help);
       expect(family.type.toLowerCase(), family.name).toBe(field.promType);
     }
-    expect(families.filter((f) => csv.has(f.name))).toHaveLength(dcgmFields.length - 3);
+    expect(families.filter((f) => csv.has(f.name))).toHaveLength(
+      dcgmFields.length - fieldsOutsideDefaultCounters.length,
+    );
   });
 
   it('orders the labels of every series as real exporters printed them', () => {
@@ -109,6 +114,7 @@ describe('renderDcgmExporterText against dcgm-exporter fixtures', () => {
     for (const value of fixtureFloats) expect(value).toMatch(/^ \d+\.\d{6}$/);
     const floatFields = new Set([
       'DCGM_FI_DEV_POWER_USAGE',
+      'DCGM_FI_DEV_POWER_MGMT_LIMIT',
       ...dcgmFields
         .filter((f) => f.name.endsWith('_ACTIVE') || f.name.endsWith('_OCCUPANCY'))
         .map((f) => f.name),
@@ -141,6 +147,72 @@ describe('renderDcgmExporterText against dcgm-exporter fixtures', () => {
     }
   });
 });
+
+describe('renderDcgmExporterText health fields through the collector', () => {
+  const healthFields = [
+    'DCGM_FI_DEV_POWER_MGMT_LIMIT',
+    'DCGM_FI_DEV_ECC_SBE_VOL_TOTAL',
+    'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL',
+    'DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS',
+    'DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS',
+    'DCGM_FI_DEV_ROW_REMAP_FAILURE',
+  ];
+
+  it('prints power limit, ECC and row-remap series once per GPU with healthy steady values', () => {
+    const node = fleet.nodes[0]!;
+    const series = parseSeries(texts[0]!);
+    for (const name of healthFields) {
+      const printed = series.filter((s) => s.name === name);
+      expect(printed, name).toHaveLength(node.gpus.length);
+      const expected = name === 'DCGM_FI_DEV_POWER_MGMT_LIMIT' ? formatLimit(node.model.powerLimitW) : '0';
+      for (const s of printed) expect(s.rawValue, name).toBe(expected);
+    }
+  });
+
+  it('parses back through the collector into rollup health columns: 700 W H100, counters not moving', () => {
+    const node = fleet.nodes.find(
+      (n) => n.model.name.includes('H100') && n.gpus.some((g) => !g.instances.length),
+    )!;
+    const acc = new RollupAccumulator();
+    const minuteMs = Math.ceil(tMs / BUCKET_MS) * BUCKET_MS;
+    for (let i = 0; i < 4; i++) {
+      const scrapedAtMs = minuteMs + i * 15_000;
+      const parsed = parseExposition(fleet.renderNode(node.name, scrapedAtMs)!);
+      expect(parsed.issues).toEqual([]);
+      for (const name of healthFields)
+        expect(
+          parsed.samples.some((s) => s.name === name),
+          name,
+        ).toBe(true);
+      ingestSamples(acc, parsed.samples, { node: node.name, fallbackNode: node.name, scrapedAtMs });
+    }
+    const rows = acc.takeDirty(minuteMs + 2 * BUCKET_MS, { includeOpen: false });
+    const whole = rows.filter((r) => r.gpu.gpuInstanceId === null);
+    expect(whole).toHaveLength(node.gpus.length);
+    for (const row of whole) {
+      expect(row).toMatchObject({
+        powerLimitWatts: 700,
+        eccSbeVolatileDelta: 0,
+        eccDbeVolatileDelta: 0,
+        pcieReplayDelta: 0,
+        rowRemapFailure: 0,
+        uncorrectableRemappedRows: 0,
+        correctableRemappedRows: 0,
+      });
+      expect(row.memoryTemperatureMaxCelsius).toBeGreaterThan(20);
+    }
+    const unpartitioned = whole.filter((r) => r.activitySource === 'gr_engine_active');
+    expect(unpartitioned.length).toBeGreaterThan(0);
+    for (const row of unpartitioned) {
+      expect(row.gpuUtilMean).not.toBeNull();
+      expect(row.gpuUtilMax).toBeGreaterThanOrEqual(row.gpuUtilMean!);
+    }
+  });
+});
+
+function formatLimit(watts: number): string {
+  return watts.toFixed(6);
+}
 
 describe('escapeLabelValue', () => {
   it('escapes backslashes, quotes and newlines as the text format requires', () => {

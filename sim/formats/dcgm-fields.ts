@@ -39,9 +39,10 @@ const ratioHelp = {
 
 /**
  * The fields the simulator prints, in dcgm-exporter's order. Help strings are dcgm-exporter's
- * `etc/default-counters.csv` / `dcp-metrics-included.csv` ones. Three fields are not in that CSV:
- * the NVLink PROF fields (help from dcgm-exporter 2.x `dcp-metrics-included.csv`) and
- * CLOCK_THROTTLE_REASONS (help from DCGM's `dcgm_fields.h`, as custom counter files use it).
+ * `etc/default-counters.csv` / `dcp-metrics-included.csv` ones (the ECC volatile totals are there but
+ * commented out). Four fields are not in that CSV: the NVLink PROF fields (help from dcgm-exporter 2.x
+ * `dcp-metrics-included.csv`), and CLOCK_THROTTLE_REASONS and POWER_MGMT_LIMIT (help from DCGM's
+ * `dcgm_fields.h`, as custom counter files use it).
  */
 export const dcgmFields: readonly DcgmField[] = [
   device('DCGM_FI_DEV_SM_CLOCK', 'gauge', 'SM clock frequency (in MHz).', (s) => formatInteger(s.smClockMhz)),
@@ -53,6 +54,9 @@ export const dcgmFields: readonly DcgmField[] = [
   ),
   device('DCGM_FI_DEV_GPU_TEMP', 'gauge', 'GPU temperature (in C).', (s) => formatInteger(s.gpuTempC)),
   device('DCGM_FI_DEV_POWER_USAGE', 'gauge', 'Power draw (in W).', (s) => formatFloat(s.powerW)),
+  device('DCGM_FI_DEV_POWER_MGMT_LIMIT', 'gauge', 'Current Power limit for the device', (s) =>
+    formatFloat(s.powerLimitW),
+  ),
   device(
     'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION',
     'counter',
@@ -77,6 +81,27 @@ export const dcgmFields: readonly DcgmField[] = [
   ),
   activity('DCGM_FI_DEV_FB_FREE', 'Framebuffer memory free (in MiB).', (a) => formatInteger(a.fbFreeMib)),
   activity('DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', (a) => formatInteger(a.fbUsedMib)),
+  device('DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', 'counter', 'Total number of single-bit volatile ECC errors.', (s) =>
+    formatInteger(s.eccSbeVolatileTotal),
+  ),
+  device('DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'counter', 'Total number of double-bit volatile ECC errors.', (s) =>
+    formatInteger(s.eccDbeVolatileTotal),
+  ),
+  device(
+    'DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS',
+    'counter',
+    'Number of remapped rows for uncorrectable errors',
+    (s) => formatInteger(s.uncorrectableRemappedRows),
+  ),
+  device(
+    'DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS',
+    'counter',
+    'Number of remapped rows for correctable errors',
+    (s) => formatInteger(s.correctableRemappedRows),
+  ),
+  device('DCGM_FI_DEV_ROW_REMAP_FAILURE', 'gauge', 'Whether remapping of rows has failed', (s) =>
+    formatInteger(s.rowRemapFailure),
+  ),
   device(
     'DCGM_FI_DEV_CLOCK_THROTTLE_REASONS',
     'gauge',
@@ -117,6 +142,7 @@ export const dcgmFields: readonly DcgmField[] = [
 /** Fields the simulator prints that dcgm-exporter's default-counters.csv does not list. */
 export const fieldsOutsideDefaultCounters: readonly string[] = [
   'DCGM_FI_DEV_CLOCK_THROTTLE_REASONS',
+  'DCGM_FI_DEV_POWER_MGMT_LIMIT',
   'DCGM_FI_PROF_NVLINK_TX_BYTES',
   'DCGM_FI_PROF_NVLINK_RX_BYTES',
 ];
