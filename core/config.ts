@@ -216,10 +216,62 @@ const IdleDetector = z
   })
   .strict();
 
+const ratio = (d: number) => z.number().min(0).max(1).default(d);
+
+/** Defaults from NVIDIA's profiling guidance and production practice (job_defense_shield, KempnerPulse classes). */
+const BottleneckDetector = z
+  .object({
+    windowMinutes: z.number().int().min(3).max(1440).default(30),
+    minProfiledMinutes: z.number().int().min(1).default(5),
+    throttledShare: ratio(0.5),
+    linkBusyRatio: ratio(0.8),
+    xmitWaitPerSecond: z.number().nonnegative().default(1e6),
+    communicationSmMax: ratio(0.5),
+    tensorHeavy: ratio(0.5),
+    memoryBoundDram: ratio(0.6),
+    computeBoundSm: ratio(0.8),
+    launchActivityMin: ratio(0.5),
+    launchSmPerActivity: ratio(0.5),
+    inputActivityMax: ratio(0.3),
+    idleActivityMax: ratio(0.05),
+    stragglerGap: ratio(0.25),
+    stragglerPeerMin: ratio(0.3),
+  })
+  .strict();
+
+const LinkDetector = z
+  .object({
+    windowMinutes: z.number().int().min(3).max(1440).default(60),
+    /** Link downs in the window that make a link faulty even without the flapping flag. */
+    linkDowns: z.number().int().min(1).default(1),
+    /** Error-counter increases (symbol, recovery, CRC, replay…) per minute that make a link faulty. */
+    errorsPerMinute: z.number().nonnegative().default(0.1),
+    xmitWaitPerSecond: z.number().nonnegative().default(1e6),
+  })
+  .strict();
+
+const HealthDetector = z
+  .object({
+    windowMinutes: z.number().int().min(3).max(1440).default(60),
+    /** XIDs that mean failing hardware or a needed reset (NVIDIA's XID catalog); others are application errors. */
+    criticalXids: z
+      .array(z.number().int().nonnegative())
+      .default([48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 140]),
+    /** Share of minutes with a thermal clock event that makes a GPU thermally throttled. */
+    thermalShare: ratio(0.2),
+    /** Max operating temperature (C) by GPU model (regex on the model name), first match; else `defaultMaxCelsius`. */
+    maxOperatingCelsius: z.record(z.string(), z.number()).default({}),
+    defaultMaxCelsius: z.number().default(85),
+  })
+  .strict();
+
 const Analyzer = z
   .object({
     intervalMinutes: z.number().positive().max(1440).default(5),
     idle: IdleDetector.default(IdleDetector.parse({})),
+    bottleneck: BottleneckDetector.default(BottleneckDetector.parse({})),
+    links: LinkDetector.default(LinkDetector.parse({})),
+    health: HealthDetector.default(HealthDetector.parse({})),
   })
   .strict();
 

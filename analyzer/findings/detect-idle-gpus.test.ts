@@ -20,6 +20,7 @@ interface Minute {
   power?: number;
   /** Joules the energy counter rose in the minute; default power × 60. */
   energy?: number;
+  gpuUtil?: number;
   job?: number | null;
 }
 
@@ -32,9 +33,9 @@ async function plant(gpuId: number, minutes: number, at: (m: number) => Minute) 
     const power = x.power ?? 70 + (m % 7);
     await handle.db.execute(sql`insert into gpu_rollups (gpu_id, bucket, sample_count, activity_source, activity_mean,
         activity_max, encoder_mean, decoder_mean, nvlink_tx_bytes_per_second, memory_used_max_bytes, power_mean_watts,
-        energy_joules, job_ref)
+        energy_joules, gpu_util_max, job_ref)
       values (${gpuId}, ${bucket}, 4, ${activity === null ? null : 'gr_engine_active'}, ${activity}, ${activity},
-        ${x.encoder ?? 0}, 0, ${x.nvlink ?? 0}, ${x.memory ?? 500e6}, ${power}, ${x.energy ?? power * 60},
+        ${x.encoder ?? 0}, 0, ${x.nvlink ?? 0}, ${x.memory ?? 500e6}, ${power}, ${x.energy ?? power * 60}, ${x.gpuUtil ?? null},
         ${x.job === undefined ? 1 : x.job})`);
   }
 }
@@ -44,7 +45,7 @@ beforeAll(async () => {
   await handle.migrate();
   const db = handle.db;
   await db.execute(sql`insert into nodes (id, cluster, name) values (1, 'c1', 'node-1')`);
-  const gpus = 'ABCDEFGHIJK'.split('');
+  const gpus = 'ABCDEFGHIJKL'.split('');
   for (const [i, g] of gpus.entries()) {
     await db.execute(sql`insert into gpus (id, node_id, uuid, gpu_index, gpu_instance_id, model, mig_profile)
       values (${i + 1}, 1, ${`GPU-${g}`}, ${i}, ${g === 'F' ? 1 : null}, 'NVIDIA H100 80GB HBM3', ${g === 'F' ? '1g.10gb' : null})`);
@@ -76,6 +77,8 @@ beforeAll(async () => {
   await plant(9, 30, () => ({ activity: 0, power: 61, energy: 0 }));
   // K: idle read in whole watts (the same (0, 69 W) every minute) while the energy counter moves: idle, not frozen
   await plant(11, 30, () => ({ activity: 0, power: 69 }));
+  // L: GR_ENGINE_ACTIVE reads 0 under load while GPU_UTIL reads 97 % (the DCGM fault): suspect, never idle
+  await plant(12, 30, () => ({ activity: 0, gpuUtil: 0.97 }));
   // J: low activity but NVLink traffic (communication, not idle)
   await plant(10, 30, () => ({ nvlink: 50e6 }));
 });
@@ -86,8 +89,8 @@ afterAll(async () => {
 describe('detectIdleGpus', () => {
   it('flags the idle GPUs by variant with escalation and cost, and none of the hard negatives', async () => {
     const { detections, judged, suspect } = await detectIdleGpus(handle.db, 'c1', AT, t);
-    expect(judged).toBe(11);
-    expect(suspect).toBe(2);
+    expect(judged).toBe(12);
+    expect(suspect).toBe(3);
     const by = Object.fromEntries(detections.map((d) => [d.subject.id, d]));
     expect(Object.keys(by).sort()).toEqual(['GPU-A', 'GPU-B', 'GPU-C', 'GPU-K']);
     expect(by['GPU-A']).toMatchObject({

@@ -36,6 +36,8 @@ export interface GpuWindow {
   /** Minutes with an activity reading (GR_ENGINE_ACTIVE or GPU_UTIL). */
   activityMinutes: number;
   activityMax: number | null;
+  /** DCGM_FI_DEV_GPU_UTIL kept beside GR_ENGINE_ACTIVE: the two disagreeing is a known DCGM fault. */
+  gpuUtilMax: number | null;
   encoderMax: number | null;
   decoderMax: number | null;
   ioMaxBytesPerSecond: number | null;
@@ -69,6 +71,12 @@ export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
   }
   if (isFrozen(w, t)) return no('frozen series', true);
   if (w.activityMax >= t.activityMax) return no('busy');
+  if (w.gpuUtilMax !== null && w.gpuUtilMax >= t.activityMax) {
+    // GR_ENGINE_ACTIVE at 0 under real load (GPU_UTIL high) is a known DCGM failure: the data is wrong, not the GPU idle
+    return w.gpuUtilMax >= GR_ZERO_GPU_UTIL
+      ? no('GR_ENGINE_ACTIVE reads idle while GPU_UTIL reads busy', true)
+      : no('busy by GPU_UTIL');
+  }
   if ((w.encoderMax ?? 0) > 0 || (w.decoderMax ?? 0) > 0) return no('encoder or decoder busy');
   if ((w.ioMaxBytesPerSecond ?? 0) >= t.ioBytesPerSecond) return no('PCIe or NVLink traffic');
   if (w.heldMinutes === 0) return { idle: true, kind: 'idle_gpu_unallocated' };
@@ -76,6 +84,9 @@ export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
   if ((w.memoryUsedMaxBytes ?? 0) >= t.memoryHeldBytes) return { idle: true, kind: 'idle_gpu_memory_held' };
   return { idle: true, kind: 'idle_gpu_allocated' };
 }
+
+/** GPU_UTIL at or over this while GR_ENGINE_ACTIVE reads idle is the GR-engine fault, not light load. */
+export const GR_ZERO_GPU_UTIL = 0.5;
 
 /**
  * A stuck exporter repeats its last values. Where the energy counter is read, it tells: a GPU drawing power whose
@@ -95,7 +106,7 @@ export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Da
     sql`select g.id as gpu_id, g.uuid, g.gpu_instance_id, n.name as node, g.model, g.mig_profile,
         count(*)::int as minutes,
         (count(*) filter (where r.activity_max is not null))::int as activity_minutes,
-        max(r.activity_max) as activity_max, max(r.encoder_mean) as encoder_max, max(r.decoder_mean) as decoder_max,
+        max(r.activity_max) as activity_max, max(r.gpu_util_max) as gpu_util_max, max(r.encoder_mean) as encoder_max, max(r.decoder_mean) as decoder_max,
         max(coalesce(r.pcie_tx_bytes_per_second, 0) + coalesce(r.pcie_rx_bytes_per_second, 0)
           + coalesce(r.nvlink_tx_bytes_per_second, 0) + coalesce(r.nvlink_rx_bytes_per_second, 0)) as io_max,
         max(r.memory_used_max_bytes) as memory_used_max, avg(r.power_mean_watts) as power_mean,
@@ -120,6 +131,7 @@ export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Da
     minutes: Number(r.minutes),
     activityMinutes: Number(r.activity_minutes),
     activityMax: num(r.activity_max),
+    gpuUtilMax: num(r.gpu_util_max),
     encoderMax: num(r.encoder_max),
     decoderMax: num(r.decoder_max),
     ioMaxBytesPerSecond: num(r.io_max),
@@ -168,7 +180,7 @@ async function loadIdleMinutes(
 }
 
 /** $ per GPU-hour of each node over the window, from the cost allocation (bill, or price × telemetry). */
-async function loadNodeGpuHourUsd(
+export async function loadNodeGpuHourUsd(
   db: Db,
   cluster: string,
   from: Date,

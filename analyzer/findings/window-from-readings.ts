@@ -64,6 +64,8 @@ export function computeWindowFromReadings(id: GpuIdentity, readings: readonly Gp
     minutes: readings.length,
     activityMinutes: readings.filter((r) => r.activityRatio !== null).length,
     activityMax: max(readings.map((r) => r.activityRatio)),
+    // these sources have one utilization reading, already the activity
+    gpuUtilMax: null,
     encoderMax: max(readings.map((r) => r.encoderRatio)),
     decoderMax: max(readings.map((r) => r.decoderRatio)),
     ioMaxBytesPerSecond: max(readings.map(ioBytesPerSecond)),
