@@ -209,12 +209,20 @@ async function runAnalyzeCommand(
   const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
   try {
     if (config.database.migrateOnStart) await db.migrate();
-    const { runAnalyzerPass } = await import('../analyzer/findings/run-analyzer-pass.js');
+    const { runAnalyzerPass, scrapeTimeoutsFromConfig } = await import(
+      '../analyzer/findings/run-analyzer-pass.js'
+    );
     const { createAnalyzerMetrics } = await import('../analyzer/findings/analyzer-metrics.js');
     const { createRegistry } = await import('../core/telemetry.js');
     const metrics = createAnalyzerMetrics(createRegistry({ defaultMetrics: false }));
     const result = await runAnalyzerPass(
-      { db: db.db, cluster: config.cluster, config: config.analyzer, metrics },
+      {
+        db: db.db,
+        cluster: config.cluster,
+        config: config.analyzer,
+        metrics,
+        scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
+      },
       at,
     );
     console.log(JSON.stringify(result, null, 2));

@@ -10,7 +10,7 @@ import {
   runAllocationTick,
 } from '../analyzer/cost/run-allocation-tick.js';
 import { createAnalyzerMetrics } from '../analyzer/findings/analyzer-metrics.js';
-import { runAnalyzerPass } from '../analyzer/findings/run-analyzer-pass.js';
+import { runAnalyzerPass, scrapeTimeoutsFromConfig } from '../analyzer/findings/run-analyzer-pass.js';
 import { createApp } from '../api/app.js';
 import { createAwsClients } from '../collector/aws/clients.js';
 import { buildPriceBookRows } from '../collector/aws/price-book.js';
@@ -143,7 +143,13 @@ export async function startService(options: {
         intervalMs: config.analyzer.intervalMinutes * 60_000,
         run: () =>
           runAnalyzerPass(
-            { db: db.db, cluster: config.cluster, config: config.analyzer, metrics: analyzerMetrics },
+            {
+              db: db.db,
+              cluster: config.cluster,
+              config: config.analyzer,
+              metrics: analyzerMetrics,
+              scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
+            },
             new Date(clock.now()),
           ),
         log,

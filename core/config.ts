@@ -265,6 +265,22 @@ const HealthDetector = z
   })
   .strict();
 
+const DataQualityDetector = z
+  .object({
+    windowMinutes: z.number().int().min(3).max(1440).default(30),
+    minSamples: z.number().int().min(3).default(3),
+    /** With no energy counter, identical readings for this long are a frozen series. */
+    frozenMinutes: z.number().int().min(3).default(10),
+    /** GPU_UTIL mean at or over this while GR_ENGINE_ACTIVE reads 0: the known DCGM profiling fault. */
+    grZeroGpuUtil: ratio(0.5),
+    targetDownFailures: z.number().int().min(1).default(3),
+    /** A scrape taking this share of its timeout or more is about to time out. */
+    scrapeSlowShare: ratio(0.8),
+    /** Share of owned GPU-minutes matching no job that makes a node's attribution suspect. */
+    unattributedShare: ratio(0.05),
+  })
+  .strict();
+
 const Analyzer = z
   .object({
     intervalMinutes: z.number().positive().max(1440).default(5),
@@ -272,6 +288,7 @@ const Analyzer = z
     bottleneck: BottleneckDetector.default(BottleneckDetector.parse({})),
     links: LinkDetector.default(LinkDetector.parse({})),
     health: HealthDetector.default(HealthDetector.parse({})),
+    dataQuality: DataQualityDetector.default(DataQualityDetector.parse({})),
   })
   .strict();
 

@@ -21,6 +21,24 @@ export function createAnalyzerMetrics(registry: Registry) {
       labelNames: ['cluster'],
       registers: [registry],
     }),
+    teamEfficiency: new Gauge({
+      name: 'gpuscope_team_gpu_efficiency_ratio',
+      help: 'Mean GPU activity (0-1) of the GPU-minutes held by each team over the analyzer window.',
+      labelNames: ['cluster', 'team'],
+      registers: [registry],
+    }),
+    teamHeldGpuHours: new Gauge({
+      name: 'gpuscope_team_held_gpu_hours',
+      help: 'GPU-hours held by each team over the analyzer window, the weight of its efficiency.',
+      labelNames: ['cluster', 'team'],
+      registers: [registry],
+    }),
+    teamWaste: new Gauge({
+      name: 'gpuscope_team_waste_usd_per_month',
+      help: 'Monthly cost at the current rate of the open findings of each team, by finding family (idle, bottleneck, right_size).',
+      labelNames: ['cluster', 'team', 'family'],
+      registers: [registry],
+    }),
     lastPass: new Gauge({
       name: 'gpuscope_analyzer_last_pass_timestamp_seconds',
       help: 'The as-of time of the last completed analyzer pass.',

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
-import type { AnalyzerConfig } from '../../core/config.js';
+import type { AnalyzerConfig, Config } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { AnalyzerMetrics } from './analyzer-metrics.js';
 import { applyDetections } from './apply-detections.js';
 import { BOTTLENECK_KINDS, detectBottlenecks } from './detect-bottlenecks.js';
+import { DATA_QUALITY_KINDS, detectDataQuality } from './detect-data-quality.js';
 import { detectGpuHealth, HEALTH_KINDS } from './detect-gpu-health.js';
 import { detectIdleGpus, IDLE_KINDS } from './detect-idle-gpus.js';
 import { detectLinkFaults, LINK_KINDS } from './detect-link-faults.js';
@@ -13,7 +14,14 @@ import { detectLinkFaults, LINK_KINDS } from './detect-link-faults.js';
  * deterministic): every detector, then the findings lifecycle, then the gauges.
  */
 export async function runAnalyzerPass(
-  deps: { db: Db; cluster: string; config: AnalyzerConfig; metrics: AnalyzerMetrics },
+  deps: {
+    db: Db;
+    cluster: string;
+    config: AnalyzerConfig;
+    metrics: AnalyzerMetrics;
+    /** By collector target kind, to tell a scrape about to time out. */
+    scrapeTimeoutSeconds?: Readonly<Record<string, number>>;
+  },
   at: Date,
 ) {
   const { db, cluster, metrics, config } = deps;
@@ -22,11 +30,18 @@ export async function runAnalyzerPass(
   const bottlenecks = await detectBottlenecks(db, cluster, at, config.bottleneck);
   const links = await detectLinkFaults(db, cluster, at, config.links);
   const health = await detectGpuHealth(db, cluster, at, config.health);
+  const data = await detectDataQuality(db, cluster, at, config.dataQuality, deps.scrapeTimeoutSeconds);
   const applied = await applyDetections(db, {
     cluster,
     at,
-    kinds: [...IDLE_KINDS, ...BOTTLENECK_KINDS, ...LINK_KINDS, ...HEALTH_KINDS],
-    detections: [...idle.detections, ...bottlenecks.detections, ...links.detections, ...health.detections],
+    kinds: [...IDLE_KINDS, ...BOTTLENECK_KINDS, ...LINK_KINDS, ...HEALTH_KINDS, ...DATA_QUALITY_KINDS],
+    detections: [
+      ...idle.detections,
+      ...bottlenecks.detections,
+      ...links.detections,
+      ...health.detections,
+      ...data.detections,
+    ],
   });
 
   metrics.idleGpus.reset();
@@ -44,6 +59,7 @@ export async function runAnalyzerPass(
   );
   metrics.findings.reset();
   for (const o of open) metrics.findings.set({ cluster, kind: o.kind, severity: o.severity }, o.n);
+  await setTeamGauges(db, cluster, at, config.idle.windowMinutes, metrics);
   metrics.lastPass.set({ cluster }, at.getTime() / 1000);
   return {
     at: at.toISOString(),
@@ -52,4 +68,55 @@ export async function runAnalyzerPass(
     classifiedGpus: bottlenecks.classified,
     ...applied,
   };
+}
+
+/** Each collector's scrape timeout by the kind its targets are stored under. */
+export function scrapeTimeoutsFromConfig(collectors: Config['collectors']): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (collectors.dcgm) out['dcgm'] = collectors.dcgm.timeoutSeconds;
+  if (collectors.infiniband) {
+    out['infiniband'] = collectors.infiniband.timeoutSeconds;
+    out['node_exporter'] = collectors.infiniband.timeoutSeconds;
+  }
+  if (collectors.slurm) out['slurm'] = collectors.slurm.timeoutSeconds;
+  return out;
+}
+
+/** Efficiency and waste by team: what a team's GPUs did, and what its open findings cost per month. */
+async function setTeamGauges(
+  db: Db,
+  cluster: string,
+  at: Date,
+  windowMinutes: number,
+  metrics: AnalyzerMetrics,
+) {
+  const from = new Date(at.getTime() - windowMinutes * 60_000);
+  const efficiency = await queryRows<{ team: string; activity: number | null; minutes: number }>(
+    db,
+    sql`select coalesce(j.team, '') as team, avg(r.activity_mean) as activity, count(*)::int as minutes
+      from gpu_rollups r join jobs j on j.id = r.job_ref
+      where j.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${at}
+      group by 1`,
+  );
+  metrics.teamEfficiency.reset();
+  metrics.teamHeldGpuHours.reset();
+  for (const e of efficiency) {
+    if (e.activity !== null) {
+      metrics.teamEfficiency.set({ cluster, team: e.team }, Math.round(Number(e.activity) * 1e4) / 1e4);
+    }
+    metrics.teamHeldGpuHours.set({ cluster, team: e.team }, e.minutes / 60);
+  }
+  const waste = await queryRows<{ team: string; family: string; usd: number }>(
+    db,
+    sql`select coalesce(evidence->'values'->>'team', '') as team,
+        case when kind like 'idle_gpu_%' then 'idle' when kind like 'bottleneck_%' or kind = 'straggler' then 'bottleneck'
+          else 'right_size' end as family,
+        sum(impact_monthly_usd)::float8 as usd
+      from findings
+      where cluster = ${cluster} and status <> 'resolved' and impact_monthly_usd is not null
+        and (kind like 'idle_gpu_%' or kind like 'bottleneck_%' or kind = 'straggler' or kind like 'right_size_%')
+      group by 1, 2`,
+  );
+  metrics.teamWaste.reset();
+  for (const w of waste) metrics.teamWaste.set({ cluster, team: w.team, family: w.family }, w.usd);
 }

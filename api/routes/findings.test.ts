@@ -22,9 +22,9 @@ let app: ReturnType<typeof createApp>;
 
 async function minutes(gpuId: number, from: number, to: number, activity: number) {
   await handle.db.execute(sql`insert into gpu_rollups (gpu_id, bucket, sample_count, activity_source, activity_mean,
-      activity_max, power_mean_watts, job_ref)
+      activity_max, sm_active_mean, power_mean_watts, job_ref)
     select ${gpuId}, ${T}::timestamptz + m * interval '1 minute', 4, 'gr_engine_active', ${activity}, ${activity},
-      70 + m % 5, 1
+      ${activity * 0.9}, 70 + m % 5, 1
     from generate_series(${from}::int, ${to - 1}::int) m`);
 }
 const pass = (minute: number) =>
@@ -90,5 +90,8 @@ describe('runAnalyzerPass', () => {
     const text = await registry.metrics();
     expect(text).toMatch(/gpuscope_idle_gpus\{cluster="c1",kind="allocated"\} 1/);
     expect(text).toMatch(/gpuscope_findings\{cluster="c1",kind="idle_gpu_allocated",severity="warning"\} 1/);
+    // the last 30 minutes of team research: GPU-A at 0.01 and GPU-B at 0.7, one GPU-hour held
+    expect(text).toMatch(/gpuscope_team_gpu_efficiency_ratio\{cluster="c1",team="research"\} 0\.355/);
+    expect(text).toMatch(/gpuscope_team_held_gpu_hours\{cluster="c1",team="research"\} 1\n/);
   });
 });
