@@ -281,6 +281,17 @@ const DataQualityDetector = z
   })
   .strict();
 
+const CapacityDetector = z
+  .object({
+    windowMinutes: z.number().int().min(3).max(1440).default(60),
+    /** Idle whole nodes a pool keeps for the next job before scaling down is suggested. */
+    headroomNodes: z.number().int().min(0).default(1),
+    idleActivityMax: ratio(0.05),
+    /** A node counts as idle only with at least this many minutes of data for each GPU. */
+    minMinutes: z.number().int().min(1).default(30),
+  })
+  .strict();
+
 const Analyzer = z
   .object({
     intervalMinutes: z.number().positive().max(1440).default(5),
@@ -289,6 +300,7 @@ const Analyzer = z
     links: LinkDetector.default(LinkDetector.parse({})),
     health: HealthDetector.default(HealthDetector.parse({})),
     dataQuality: DataQualityDetector.default(DataQualityDetector.parse({})),
+    capacity: CapacityDetector.default(CapacityDetector.parse({})),
   })
   .strict();
 

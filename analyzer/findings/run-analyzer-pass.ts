@@ -8,6 +8,7 @@ import { DATA_QUALITY_KINDS, detectDataQuality } from './detect-data-quality.js'
 import { detectGpuHealth, HEALTH_KINDS } from './detect-gpu-health.js';
 import { detectIdleGpus, IDLE_KINDS } from './detect-idle-gpus.js';
 import { detectLinkFaults, LINK_KINDS } from './detect-link-faults.js';
+import { detectPoolCapacity, POOL_KINDS } from './detect-pool-capacity.js';
 
 /**
  * One analyzer pass as of `at` (the clock is the caller's, so `gpuscope analyze --at` over backfilled history is
@@ -31,16 +32,25 @@ export async function runAnalyzerPass(
   const links = await detectLinkFaults(db, cluster, at, config.links);
   const health = await detectGpuHealth(db, cluster, at, config.health);
   const data = await detectDataQuality(db, cluster, at, config.dataQuality, deps.scrapeTimeoutSeconds);
+  const pools = await detectPoolCapacity(db, cluster, at, config.capacity);
   const applied = await applyDetections(db, {
     cluster,
     at,
-    kinds: [...IDLE_KINDS, ...BOTTLENECK_KINDS, ...LINK_KINDS, ...HEALTH_KINDS, ...DATA_QUALITY_KINDS],
+    kinds: [
+      ...IDLE_KINDS,
+      ...BOTTLENECK_KINDS,
+      ...LINK_KINDS,
+      ...HEALTH_KINDS,
+      ...DATA_QUALITY_KINDS,
+      ...POOL_KINDS,
+    ],
     detections: [
       ...idle.detections,
       ...bottlenecks.detections,
       ...links.detections,
       ...health.detections,
       ...data.detections,
+      ...pools.detections,
     ],
   });
 
