@@ -1,0 +1,326 @@
+import { sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../core/db.js';
+import { numberToDecimal } from '../../core/decimal.js';
+import type { Detection } from './apply-detections.js';
+import { loadNodeGpuHourUsd } from './detect-idle-gpus.js';
+import {
+  type GpuUsage,
+  type JobUsage,
+  judgeGpuCount,
+  judgeMig,
+  judgeModel,
+  judgeSpot,
+  type ModelOffer,
+  type NodeMarket,
+  type RightSizingOption,
+  type RightSizingThresholds,
+  type RightSizingVerdict,
+  riskOf,
+  round4,
+  type SpotInterruption,
+} from './judge-right-sizing.js';
+import { resolveGpuMemoryGb } from './mig-profiles.js';
+
+export {
+  DEFAULT_RIGHT_SIZING_THRESHOLDS,
+  RIGHT_SIZING_KINDS,
+  type RightSizingKind,
+  type RightSizingThresholds,
+} from './judge-right-sizing.js';
+
+export interface RightSizingOptions {
+  /**
+   * The Spot Instance Advisor's interruption bucket per region and instance type (`parseSpotAdvisor`); the
+   * collector does not store the feed, so the caller passes it. Without it spot risk is at least medium.
+   */
+  spotInterruption?: ((region: string, instanceType: string) => SpotInterruption | undefined) | undefined;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * Per job and per GPU over the window, in one pass (grouping sets): minutes, minutes with an activity reading,
+ * p95 of the per-minute activity maxima, p95 and max of memory used. Jobs still active only.
+ */
+export async function loadJobUsage(db: Db, cluster: string, from: Date, to: Date): Promise<JobUsage[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`with u as (
+        select r.job_ref, r.gpu_id, count(*)::int as minutes, count(r.activity_max)::int as activity_minutes,
+          percentile_cont(0.95) within group (order by r.activity_max) as p95_activity,
+          percentile_cont(0.95) within group (order by r.memory_used_max_bytes) as p95_memory,
+          max(r.memory_used_max_bytes) as max_memory, max(r.memory_total_bytes) as memory_total
+        from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
+        where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to} and r.job_ref is not null
+        group by grouping sets ((r.job_ref, r.gpu_id), (r.job_ref))
+      )
+      select u.*, g.uuid, g.model, g.mig_profile, n.name as node, j.job_id, j.team, j.gpus_allocated, j.labels
+      from u join jobs j on j.id = u.job_ref
+        left join gpus g on g.id = u.gpu_id left join nodes n on n.id = g.node_id
+      where j.cluster = ${cluster} and j.state in ('running', 'suspended', 'completing', 'unknown')
+        and (j.ended_at is null or j.ended_at > ${to})
+      order by u.job_ref, u.gpu_id nulls first`,
+  );
+  const jobs = new Map<number, JobUsage>();
+  for (const r of rows) {
+    const jobRef = Number(r.job_ref);
+    if (r.gpu_id === null || r.gpu_id === undefined) {
+      jobs.set(jobRef, {
+        jobRef,
+        jobId: String(r.job_id),
+        team: (r.team as string | null) ?? null,
+        gpusAllocated: Number(r.gpus_allocated),
+        labels: (r.labels as Record<string, string> | null) ?? {},
+        p95Activity: round(num(r.p95_activity)),
+        p95MemoryBytes: round(num(r.p95_memory), 0),
+        gpus: [],
+      });
+      continue;
+    }
+    const gpu: GpuUsage = {
+      gpuId: Number(r.gpu_id),
+      uuid: String(r.uuid),
+      node: String(r.node),
+      model: (r.model as string | null) ?? null,
+      migProfile: (r.mig_profile as string | null) ?? null,
+      minutes: Number(r.minutes),
+      activityMinutes: Number(r.activity_minutes),
+      p95Activity: round(num(r.p95_activity)),
+      p95MemoryBytes: round(num(r.p95_memory), 0),
+      maxMemoryBytes: num(r.max_memory),
+      memoryTotalBytes: num(r.memory_total),
+    };
+    jobs.get(jobRef)?.gpus.push(gpu);
+  }
+  return [...jobs.values()];
+}
+
+/**
+ * The instance behind each node, with the on-demand and spot prices of its type in force at `at` (the earliest
+ * when `at` predates them, as `findPrice` does). Spot: the node's zone, else the newest in the region.
+ */
+export async function loadNodeMarkets(db: Db, nodes: readonly string[], at: Date) {
+  if (nodes.length === 0) return new Map<string, Omit<NodeMarket, 'jobGpus'>>();
+  const inForce = sql`order by (p.effective_from <= ${at}) desc,
+    case when p.effective_from <= ${at} then p.effective_from end desc, p.effective_from asc`;
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select c.node, c.instance_type, c.region, c.market, it.gpu_count, od.usd as on_demand, sp.usd as spot
+      from cloud_instances c left join instance_types it on it.name = c.instance_type
+        left join lateral (select p.usd_per_hour::float8 as usd from prices p
+          where p.provider = 'aws' and p.kind = 'on_demand' and p.region = c.region and p.availability_zone = ''
+            and p.instance_type = c.instance_type ${inForce} limit 1) od on true
+        left join lateral (select p.usd_per_hour::float8 as usd from prices p
+          where p.provider = 'aws' and p.kind = 'spot' and p.region = c.region and p.instance_type = c.instance_type
+          order by (p.availability_zone = coalesce(c.availability_zone, '')) desc, (p.effective_from <= ${at}) desc,
+            case when p.effective_from <= ${at} then p.effective_from end desc, p.usd_per_hour desc
+          limit 1) sp on true
+      where c.node = any(${sql.param([...nodes])}::text[])`,
+  );
+  return new Map(
+    rows.map((r) => [
+      String(r.node),
+      {
+        node: String(r.node),
+        instanceType: String(r.instance_type),
+        region: String(r.region),
+        market: String(r.market),
+        gpuCount: num(r.gpu_count),
+        onDemandUsd: num(r.on_demand),
+        spotUsd: num(r.spot),
+      },
+    ]),
+  );
+}
+
+/**
+ * GPU models one could move to: per region and model the cheapest on-demand $ per GPU-hour (instance price /
+ * GPUs), and the price book's models (no region). Memory from DescribeInstanceTypes, else from the model name.
+ */
+export async function loadModelOffers(db: Db, at: Date): Promise<ModelOffer[]> {
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`with latest as (
+        select distinct on (p.kind, p.region, p.instance_type) p.kind, p.region, p.instance_type,
+          p.usd_per_hour::float8 as usd
+        from prices p
+        where p.kind in ('on_demand', 'price_book') and p.availability_zone = '' and p.effective_from <= ${at}
+        order by p.kind, p.region, p.instance_type, p.effective_from desc
+      )
+      select distinct on (l.region, coalesce(it.gpu_model, l.instance_type))
+        coalesce(it.gpu_model, l.instance_type) as gpu_model, it.gpu_memory_mib,
+        case when l.kind = 'on_demand' then l.instance_type end as instance_type, l.region,
+        case when l.kind = 'on_demand' then l.usd / it.gpu_count else l.usd end as usd_per_gpu_hour
+      from latest l left join instance_types it on l.kind = 'on_demand' and it.name = l.instance_type
+      where l.kind = 'price_book' or it.gpu_count > 0
+      order by l.region, coalesce(it.gpu_model, l.instance_type), usd_per_gpu_hour`,
+  );
+  return rows.flatMap((r) => {
+    const model = String(r.gpu_model);
+    const mib = num(r.gpu_memory_mib);
+    const gb = mib === null ? resolveGpuMemoryGb(model) : undefined;
+    const memoryBytes = mib !== null ? mib * 2 ** 20 : gb === undefined ? null : gb * 1e9;
+    if (memoryBytes === null) return [];
+    const offer: ModelOffer = {
+      gpuModel: model,
+      memoryBytes,
+      usdPerGpuHour: Number(r.usd_per_gpu_hour),
+      instanceType: (r.instance_type as string | null) ?? null,
+      region: String(r.region),
+    };
+    return [offer];
+  });
+}
+
+/** Right-sizing findings as of `at` over the look-back: GPU count, MIG, GPU model and spot, per active job. */
+export async function detectRightSizing(
+  db: Db,
+  cluster: string,
+  at: Date,
+  t: RightSizingThresholds,
+  options: RightSizingOptions = {},
+): Promise<{ detections: Detection[] }> {
+  const from = new Date(at.getTime() - t.lookbackDays * 86_400_000);
+  const jobs = await loadJobUsage(db, cluster, from, at);
+  if (jobs.length === 0) return { detections: [] };
+  const prices = await loadNodeGpuHourUsd(db, cluster, from, at);
+  const markets = await loadNodeMarkets(db, [...new Set(jobs.flatMap((j) => j.gpus.map((g) => g.node)))], at);
+  const offers = await loadModelOffers(db, at);
+  const interruption = options.spotInterruption ?? (() => undefined);
+  const window = { from: from.toISOString(), to: at.toISOString() };
+  const detections: Detection[] = [];
+  for (const job of jobs) {
+    const usd = jobGpuHourUsd(job, prices);
+    const nodes = jobNodeMarkets(job, markets);
+    const regions = new Set(nodes.map((n) => n.region));
+    const reachable = offers.filter((o) => o.region === '' || regions.size === 0 || regions.has(o.region));
+    const count = judgeGpuCount(job, usd, t);
+    const gpusAfter =
+      count.finding === 'Overprovisioned'
+        ? job.gpusAllocated - Number(count.option.extra.idleGpus)
+        : job.gpusAllocated;
+    const mig = judgeMig(job, usd, t);
+    const verdicts: RightSizingVerdict[] = [
+      count,
+      mig,
+      // MIG keeps the hardware and saves more: a model change is only proposed where MIG is not
+      ...(mig.finding === 'Overprovisioned' ? [] : [judgeModel(job, usd, reachable, gpusAfter, t)]),
+      judgeSpot(job, nodes, interruption, t),
+    ];
+    for (const v of verdicts) {
+      if (v.finding === 'Overprovisioned') detections.push(toDetection(job, v.option, usd, window, t));
+    }
+  }
+  return { detections };
+}
+
+/** Mean $ per GPU-hour of the nodes the job's GPUs sit on (priced ones only); null when none is priced. */
+function jobGpuHourUsd(job: JobUsage, prices: ReadonlyMap<string, number>): number | null {
+  const known = job.gpus.flatMap((g) => {
+    const p = prices.get(g.node);
+    return p === undefined ? [] : [p];
+  });
+  return known.length === 0 ? null : known.reduce((s, p) => s + p, 0) / known.length;
+}
+
+function jobNodeMarkets(
+  job: JobUsage,
+  markets: ReadonlyMap<string, Omit<NodeMarket, 'jobGpus'>>,
+): NodeMarket[] {
+  const perNode = new Map<string, number>();
+  for (const g of job.gpus) perNode.set(g.node, (perNode.get(g.node) ?? 0) + 1);
+  return [...perNode].flatMap(([node, jobGpus]) => {
+    const m = markets.get(node);
+    return m ? [{ ...m, jobGpus }] : [];
+  });
+}
+
+const TITLES: Record<RightSizingOption['kind'], string> = {
+  right_size_gpus: 'Job holds GPUs it does not use',
+  right_size_mig: 'Job would fit a MIG slice',
+  right_size_model: 'Job would fit a cheaper GPU model',
+  right_size_spot: 'Interruptible job runs on on-demand instances',
+};
+
+function toDetection(
+  job: JobUsage,
+  o: RightSizingOption,
+  usd: number | null,
+  window: { from: string; to: string },
+  t: RightSizingThresholds,
+): Detection {
+  const monthly = o.monthlySavingsUsd === null ? null : numberToDecimal(round6(o.monthlySavingsUsd));
+  const hours = Math.max(...job.gpus.map((g) => g.minutes)) / 60;
+  const windowCost =
+    o.monthlySavingsUsd === null
+      ? null
+      : numberToDecimal(round6((o.monthlySavingsUsd / t.hoursPerMonth) * hours));
+  const action = o.kind === 'right_size_spot' ? 'move_to_spot' : 'right_size';
+  return {
+    kind: o.kind,
+    subject: { type: 'job', id: job.jobId },
+    severity: (o.monthlySavingsUsd ?? 0) >= t.warnMonthlySavingsUsd ? 'warning' : 'info',
+    title: `${TITLES[o.kind]}: job ${job.jobId} (${o.current.shape} → ${o.recommended.shape})`,
+    evidence: {
+      metric:
+        'p95 of per-minute activity maxima (DCGM_FI_PROF_GR_ENGINE_ACTIVE, else DCGM_FI_DEV_GPU_UTIL/100) and of memory used (DCGM_FI_DEV_FB_USED)',
+      window,
+      values: {
+        finding: 'Overprovisioned',
+        reasonCodes: o.reasonCodes.join(','),
+        job: job.jobId,
+        team: job.team,
+        gpusAllocated: job.gpusAllocated,
+        jobP95Activity: job.p95Activity,
+        jobP95MemoryBytes: job.p95MemoryBytes,
+        currentShape: o.current.shape,
+        currentP95Activity: o.current.p95Activity,
+        currentP95MemoryRatio: o.current.p95MemoryRatio,
+        recommendedShape: o.recommended.shape,
+        projectedP95Activity: o.recommended.p95Activity,
+        projectedP95MemoryRatio: o.recommended.p95MemoryRatio,
+        performanceRisk: o.performanceRisk,
+        migrationEffort: o.migrationEffort,
+        usdPerGpuHour: usd === null ? null : round4(usd),
+        monthlySavingsUsd: monthly,
+        ...o.extra,
+      },
+      threshold: {
+        lookbackDays: t.lookbackDays,
+        minHours: t.minHours,
+        idleActivityP95: t.idleActivityP95,
+        memoryHeadroom: t.memoryHeadroom,
+        ...(o.kind === 'right_size_mig' ? { migComputeFill: t.migComputeFill } : {}),
+        ...(o.kind === 'right_size_model' ? { modelActivityP95Max: t.modelActivityP95Max } : {}),
+        ...(o.kind === 'right_size_spot' ? { interruptibleLabels: t.interruptibleLabels.join(',') } : {}),
+      },
+      samples: job.gpus.reduce((s, g) => s + g.minutes, 0),
+    },
+    impactCostUsd: windowCost,
+    impactMonthlyUsd: monthly,
+    recommendation: `Move job ${job.jobId} from ${o.current.shape} to ${o.recommended.shape}${
+      monthly === null ? '' : `, saving about $${Number(monthly).toFixed(2)} a month`
+    } (performance risk ${o.performanceRisk} of 4, migration effort ${o.migrationEffort}).`,
+    recommend: {
+      action,
+      expectedMonthlySavingsUsd: monthly,
+      risk: riskOf(o.performanceRisk),
+      details: {
+        current: o.current,
+        recommended: o.recommended,
+        reasonCodes: o.reasonCodes,
+        performanceRisk: o.performanceRisk,
+        migrationEffort: o.migrationEffort,
+        ...o.extra,
+      },
+      ttlHours: t.ttlHours,
+    },
+  };
+}
+
+function round(v: number | null, places = 4): number | null {
+  if (v === null) return null;
+  const f = 10 ** places;
+  return Math.round(v * f) / f;
+}
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
