@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../core/db.js';
-import { parseDecimal } from '../../core/decimal.js';
+import { formatDecimal, parseDecimal } from '../../core/decimal.js';
 import { AppError } from '../../core/errors.js';
 import type { CostGroup, CostGroupBy, CostReport, DailyCost, SharePolicy } from './report-types.js';
 import { UNALLOCATED_KEY } from './report-types.js';
@@ -109,13 +109,12 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   // the side queries run on other pool connections while the main one groups
   const side = Promise.all([
     loadNodeSummary(db, q),
-    loadSeries(db, windowRows(q, sql`kind, cost`), 'day'),
+    loadKindTotals(db, windowRows(q, KIND_TOTAL_COLUMNS)),
     q.step === 'hour'
-      ? loadSeries(
+      ? loadKindTotals(
           db,
-          sql`select kind, cost, hour as t from cost_allocations
+          sql`select ${KIND_TOTAL_COLUMNS}, hour as t from cost_allocations
             where cluster = ${q.cluster} and hour >= ${q.from} and hour < ${q.to}`,
-          'hour',
         )
       : undefined,
   ]);
@@ -135,6 +134,8 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
           group by key, currency, price_tier, untagged`,
     );
   });
+  // the by-job query groups jobs only: the spend no job owns comes from the window's totals by kind
+  if (job) rows.push(...unownedRows((await side)[1]));
   const priced = (r: GroupRow) => r.cost !== null || r.idle_cost !== null || r.unallocated_cost !== null;
   const currencies = new Set(rows.filter(priced).map((r) => r.currency));
   if (currencies.size > 1 || currencies.has('MIXED')) {
@@ -240,7 +241,9 @@ export async function buildCostReport(db: Db, q: CostReportQuery): Promise<CostR
   const unallocatedCents = sharedTotalCents + (p[p.length - 1] ?? 0n);
   const exactTotal = accs.reduce((s, a) => s + a.cost + a.idle, 0n) + unallocated;
 
-  const [nodes, daily, hourly] = await side;
+  const [nodes, kindTotals, hourTotals] = await side;
+  const daily = seriesFromTotals(kindTotals, 'day');
+  const hourly = hourTotals && seriesFromTotals(hourTotals, 'hour');
   const owned = exactTotal - unallocated - untagged;
   const gpuHours = accs.reduce((s, a) => s + a.gpuHours, 0) + unallocatedGpuHours;
   return {
@@ -328,8 +331,8 @@ function shareUnallocated(policy: SharePolicy, keys: string[], accs: Acc[], amou
 
 /**
  * The by-job grouping: jobs from `cost_job_days` (a row per job-day, usage and idle side by side) for whole days
- * and from the hourly rows for partial ones, grouped by the integer job_ref; then the rows no job owns (other
- * spend, unallocated capacity) as one keyless group per tier.
+ * and from the hourly rows for partial ones, grouped by the integer job_ref. The rows no job owns (other spend,
+ * unallocated capacity) come from `loadKindTotals`, which the daily series reads anyway.
  */
 function jobGroupsSql(q: CostReportQuery): SQL {
   const dayStart = Math.ceil(q.from.getTime() / DAY) * DAY;
@@ -353,12 +356,7 @@ function jobGroupsSql(q: CostReportQuery): SQL {
       sum(idle_gpu_hours)::float8 as idle_gpu_hours, null::float8 as unallocated_gpu_hours,
       max(gpu_model) as gpu_model
     from (${jobRows}) j group by job_ref, currency, price_tier) a
-    left join jobs jb on jb.id = a.job_ref
-    union all
-    select null, null, currency, price_tier, untagged, ${MEASURES}, null, null, null, null
-    from (${windowRows(q, sql`kind, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours`)}) w
-    where kind in ('other', 'unallocated')
-    group by currency, price_tier, untagged`;
+    left join jobs jb on jb.id = a.job_ref`;
 }
 
 /** Tiers whose cost comes from an imported bill rather than a price. */
@@ -442,33 +440,91 @@ async function loadNodeSummary(
   };
 }
 
-/** Totals per UTC day (`YYYY-MM-DD`) or hour (ISO start), each rounded to cents on its own. */
-async function loadSeries(db: Db, rows: SQL, step: 'day' | 'hour'): Promise<DailyCost[]> {
-  const label =
-    step === 'day'
-      ? sql`to_char(date_trunc('day', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD')`
-      : sql`to_char(date_trunc('hour', t, 'UTC') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')`;
-  const result = await queryRows<{ day: string; kind: string; cost: string | null }>(
+const KIND_TOTAL_COLUMNS = sql`kind, currency, price_tier, (price_source = 'billing:untagged') as untagged, cost, gpu_hours`;
+
+/** The window's cost by stored day (or hour), kind, currency, tier and taggedness: a few hundred rows at most. */
+interface KindTotal {
+  t: Date;
+  kind: string;
+  currency: string;
+  price_tier: string;
+  untagged: boolean;
+  cost: string | null;
+  gpu_hours: number | null;
+}
+
+async function loadKindTotals(db: Db, rows: SQL): Promise<KindTotal[]> {
+  const result = await queryRows<Omit<KindTotal, 't'> & { t: Date | string }>(
     db,
-    // summed per stored day or hour first: formatting a label on every one of 150k rows costs more than the sum
-    sql`select ${label} as day, kind, sum(cost)::text as cost
-      from (select t, kind, sum(cost) as cost from (${rows}) w0 group by t, kind) w group by 1, 2 order by 1`,
+    sql`select t, kind, currency, price_tier, untagged, sum(cost)::text as cost,
+        (sum(gpu_hours) filter (where cost is not null))::float8 as gpu_hours
+      from (${rows}) w group by t, kind, currency, price_tier, untagged`,
   );
-  const byDay = new Map<string, { total: bigint; idle: bigint; unallocated: bigint }>();
-  for (const r of result) {
-    const d = byDay.get(r.day) ?? { total: 0n, idle: 0n, unallocated: 0n };
-    const v = r.cost ? (parseDecimal(r.cost) ?? 0n) : 0n;
-    d.total += v;
-    if (r.kind === 'idle') d.idle += v;
-    if (r.kind === 'unallocated') d.unallocated += v;
-    byDay.set(r.day, d);
+  return result.map((r) => ({ ...r, t: new Date(r.t) }));
+}
+
+/** Other spend and unallocated capacity as keyless group rows, one per currency, tier and taggedness. */
+function unownedRows(totals: readonly KindTotal[]): GroupRow[] {
+  const out = new Map<string, { row: GroupRow; cost: bigint | null; unallocated: bigint | null }>();
+  for (const k of totals) {
+    if (k.kind !== 'other' && k.kind !== 'unallocated') continue;
+    const id = `${k.currency}|${k.price_tier}|${k.untagged}`;
+    const e = out.get(id) ?? {
+      row: {
+        key: null,
+        currency: k.currency,
+        price_tier: k.price_tier,
+        untagged: k.untagged,
+        cost: null,
+        idle_cost: null,
+        unallocated_cost: null,
+        gpu_hours: null,
+        idle_gpu_hours: null,
+        unallocated_gpu_hours: null,
+      },
+      cost: null,
+      unallocated: null,
+    };
+    const v = k.cost === null ? null : (parseDecimal(k.cost) ?? 0n);
+    const add = (a: number | null, b: number | null) =>
+      a === null && b === null ? null : (a ?? 0) + (b ?? 0);
+    if (k.kind === 'other') {
+      if (v !== null) e.cost = (e.cost ?? 0n) + v;
+      e.row.gpu_hours = add(e.row.gpu_hours, k.gpu_hours);
+    } else {
+      if (v !== null) e.unallocated = (e.unallocated ?? 0n) + v;
+      e.row.unallocated_gpu_hours = add(e.row.unallocated_gpu_hours, k.gpu_hours);
+    }
+    out.set(id, e);
   }
-  return [...byDay.entries()].map(([day, d]) => ({
-    day,
-    totalCostUsd: formatCents(roundHalfAway(d.total)),
-    idleCostUsd: formatCents(roundHalfAway(d.idle)),
-    unallocatedCostUsd: formatCents(roundHalfAway(d.unallocated)),
+  return [...out.values()].map((e) => ({
+    ...e.row,
+    cost: e.cost === null ? null : formatDecimal(e.cost),
+    unallocated_cost: e.unallocated === null ? null : formatDecimal(e.unallocated),
   }));
+}
+
+/** Totals per UTC day (`YYYY-MM-DD`) or hour (ISO start), each rounded to cents on its own. */
+function seriesFromTotals(totals: readonly KindTotal[], step: 'day' | 'hour'): DailyCost[] {
+  const byDay = new Map<string, { total: bigint; idle: bigint; unallocated: bigint }>();
+  for (const k of totals) {
+    const iso = k.t.toISOString();
+    const label = step === 'day' ? iso.slice(0, 10) : `${iso.slice(0, 13)}:00:00Z`;
+    const d = byDay.get(label) ?? { total: 0n, idle: 0n, unallocated: 0n };
+    const v = k.cost ? (parseDecimal(k.cost) ?? 0n) : 0n;
+    d.total += v;
+    if (k.kind === 'idle') d.idle += v;
+    if (k.kind === 'unallocated') d.unallocated += v;
+    byDay.set(label, d);
+  }
+  return [...byDay.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([day, d]) => ({
+      day,
+      totalCostUsd: formatCents(roundHalfAway(d.total)),
+      idleCostUsd: formatCents(roundHalfAway(d.idle)),
+      unallocatedCostUsd: formatCents(roundHalfAway(d.unallocated)),
+    }));
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
