@@ -7,7 +7,7 @@ const containers = ['trainer', 'worker', 'server', 'main'] as const;
 const users = ['alice', 'bob', 'chen', 'dana', 'emeka', 'farah', 'goran', 'hana'] as const;
 
 /** A Kubernetes-style random suffix (`7f9c2`). */
-function createPodSuffix(random: Random): string {
+export function createPodSuffix(random: Random): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   let suffix = '';
   for (let i = 0; i < 5; i++) suffix += alphabet[random.int(0, alphabet.length - 1)];

@@ -22,8 +22,10 @@ describe('fabric scenario placement', () => {
   it('gives every fabric scenario nodes of its own, apart from every other scenario', () => {
     const used = truth.scenarios.flatMap((s) => s.nodes ?? [s.node]);
     const firstFabric = truth.scenarios.findIndex((s) => s.kind === 'multi-node-straggler');
+    const firstAnalyzer = truth.scenarios.findIndex((s) => s.kind === 'fewer-gpus');
     expect(firstFabric).toBeGreaterThan(0);
-    for (const scenario of truth.scenarios.slice(firstFabric)) {
+    expect(firstAnalyzer).toBeGreaterThan(firstFabric);
+    for (const scenario of truth.scenarios.slice(firstFabric, firstAnalyzer)) {
       for (const node of scenario.nodes ?? [scenario.node]) {
         expect(
           used.filter((n) => n === node),

@@ -8,6 +8,8 @@ export interface NodeConstraints {
   requireH100: boolean;
   requireKubernetes: boolean;
   requireSlurm?: boolean;
+  /** The planted `driver-drift` node: the model's second driver version instead of the pool's first. */
+  driverDrift?: boolean;
 }
 
 const nodeSalt = 0x6e6f6465;
@@ -70,9 +72,11 @@ export function buildNode(
   const random = createRandom(hashInts(seedKey, nodeIndex, nodeSalt));
   const isA100 = random.chance(0.15) && !constraints.requireH100;
   const model = isA100 ? a100Sxm : h100Sxm;
-  const driverVersion = random.chance(0.7) ? model.driverVersions[0]! : model.driverVersions[1]!;
+  // Draws happen whatever the constraints (this one is no longer used), so forcing one node leaves every later
+  // draw unchanged.
+  random.chance(0.7);
+  const driverVersion = model.driverVersions[constraints.driverDrift ? 1 : 0]!;
   const hostnameLabelKey = random.chance(0.15) ? 'hostname' : 'Hostname';
-  // The draw happens whatever the constraints, so forcing one node leaves every later draw unchanged.
   const slurmDrawn = random.chance(0.25);
   const scheduler: Scheduler =
     constraints.requireSlurm || (slurmDrawn && !constraints.requireKubernetes) ? 'slurm' : 'kubernetes';

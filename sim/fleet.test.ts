@@ -47,20 +47,28 @@ describe('createFleet', () => {
     expect(fleet.getNode('gpu-node-0003')?.index).toBe(2);
   });
 
-  it('builds mostly H100 nodes with some A100 nodes, a few Slurm nodes and both driver versions', () => {
+  it('builds mostly H100 nodes with some A100 nodes, a few Slurm nodes and one driver per model but the drifted', () => {
     const fleet = createFleet({ seed: 77, nodeCount: 200, startMs });
     const count = (predicate: (n: (typeof fleet.nodes)[number]) => boolean) =>
       fleet.nodes.filter(predicate).length;
     expect(count((n) => n.model === a100Sxm)).toBeGreaterThan(5);
     expect(count((n) => n.model === h100Sxm)).toBeGreaterThan(150);
     expect(count((n) => n.scheduler === 'slurm')).toBeGreaterThan(10);
-    expect(count((n) => n.driverVersion === '575.51.03')).toBeGreaterThan(5);
-    expect(count((n) => n.driverVersion === '550.144.03')).toBeGreaterThan(50);
+    const drifted = new Set(
+      fleet
+        .groundTruth()
+        .scenarios.filter((s) => s.kind === 'driver-drift')
+        .map((s) => s.node),
+    );
+    expect(drifted.size).toBe(1);
+    for (const node of fleet.nodes) {
+      expect(node.driverVersion, node.name).toBe(node.model.driverVersions[drifted.has(node.name) ? 1 : 0]);
+    }
   });
 
   it('keeps a node identical when only the fleet size changes, so UUIDs are stable', () => {
-    const small = createFleet({ seed: 8, nodeCount: 10, startMs });
-    const large = createFleet({ seed: 8, nodeCount: 30, startMs });
+    const small = createFleet({ seed: 8, nodeCount: 30, startMs });
+    const large = createFleet({ seed: 8, nodeCount: 60, startMs });
     const untouched = small.nodes.filter(
       (node) => !small.groundTruth().scenarios.some((s) => s.node === node.name),
     );

@@ -1,3 +1,9 @@
+import {
+  createAnalyzerRandom,
+  findAnalyzerConstraints,
+  planAnalyzerScenarios,
+  plantAnalyzerScenario,
+} from './analyzer-scenarios.js';
 import { type IbPortSample, sampleIbPorts } from './fabric/ib-ports.js';
 import {
   createFabricRandom,
@@ -86,10 +92,17 @@ export function createFleet(options: FleetOptions): Fleet {
     nodeCount,
     new Set(plans.map((plan) => plan.nodeIndex)),
   );
+  const analyzerPlans = planAnalyzerScenarios(
+    createAnalyzerRandom(seedKey, 1),
+    nodeCount,
+    gpusPerNode,
+    new Set([...plans.map((plan) => plan.nodeIndex), ...fabricPlans.flatMap((plan) => plan.nodeIndices)]),
+  );
   const nodes = Array.from({ length: nodeCount }, (_, i) =>
     buildNode(seedKey, i, nodeCount, gpusPerNode, {
       ...findNodeConstraints(plans, i),
       ...findFabricConstraints(fabricPlans, i),
+      ...findAnalyzerConstraints(analyzerPlans, i),
     }),
   );
   const scenarios: ScenarioTruth[] = plans.map((plan) =>
@@ -98,6 +111,9 @@ export function createFleet(options: FleetOptions): Fleet {
   const fabricRandom = createFabricRandom(seedKey);
   for (const plan of fabricPlans)
     scenarios.push(plantFabricScenario(plan, nodes, { random: fabricRandom, startMs }));
+  const analyzerRandom = createAnalyzerRandom(seedKey, 2);
+  for (const plan of analyzerPlans)
+    scenarios.push(plantAnalyzerScenario(plan, nodes[plan.nodeIndex]!, { random: analyzerRandom, startMs }));
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const labelBlocks = new Map<string, NodeLabelBlocks>(
     nodes.map((node) => [node.name, buildNodeLabelBlocks(node)]),

@@ -15,6 +15,17 @@ export const scenarioKinds = [
   'ib-link-flap',
   'nvlink-errors',
   'nvlink-zero',
+  'idle-allocated',
+  'encoder-only',
+  'gr-engine-zero',
+  'input-bound',
+  'launch-overhead',
+  'compute-bound',
+  'frozen-exporter',
+  'fewer-gpus',
+  'mig-fits',
+  'ecc-rising',
+  'driver-drift',
 ] as const;
 
 export type ScenarioKind = (typeof scenarioKinds)[number];
@@ -32,6 +43,8 @@ interface ScenarioBase {
   port?: number;
   /** The Slurm job id, or `<namespace>/<name>` of the Kubernetes workload, that the scenario belongs to. */
   jobId?: string;
+  /** The pod holding the scenario's GPUs, on a Kubernetes node (analyzer scenarios). */
+  pod?: PodRef;
   /** Absent: the scenario holds from the first sample for the whole run. */
   fromMs?: number;
   toMs?: number;
@@ -83,6 +96,7 @@ export type ScenarioTruth = ScenarioBase &
       }
     | { kind: 'exporter-hang'; expect: { responds: false } }
     | FabricScenarioTruth
+    | AnalyzerScenarioTruth
   );
 
 export interface TimeWindow {
@@ -153,6 +167,36 @@ export type FabricScenarioTruth =
         peerNvlinkBytesPerSecondMin: number;
       };
     };
+
+/**
+ * Scenarios placed for the analyzer's detectors (analyzer-scenarios.ts): idle and its hard negatives, the
+ * bottleneck classes, data quality, right-sizing, health and config drift. Each names its job (`jobId`, and
+ * `pod` on Kubernetes) except `driver-drift`, a node attribute.
+ */
+export type AnalyzerScenarioTruth =
+  | { kind: 'idle-allocated'; expect: { activityMax: number; memoryUsedMib: number } }
+  | { kind: 'encoder-only'; expect: { encoderMin: number; activityMax: number } }
+  | { kind: 'gr-engine-zero'; expect: { gpuUtilMin: number; grEngineActive: 0 } }
+  | { kind: 'input-bound'; gpuUuids: string[]; expect: { bottleneck: 'input_bound'; activityMax: number } }
+  | { kind: 'launch-overhead'; expect: { bottleneck: 'launch_overhead' } }
+  | { kind: 'compute-bound'; expect: { bottleneck: 'compute_bound' } }
+  | { kind: 'frozen-exporter'; expect: { frozenFromMs: number } }
+  | {
+      kind: 'fewer-gpus';
+      /** Every GPU of the job, and the ones it holds without using (also idle-allocated positives). */
+      gpuUuids: string[];
+      idleGpuUuids: string[];
+      expect: { usedGpus: number };
+    }
+  | {
+      kind: 'mig-fits';
+      expect: { memoryUsedMib: number; activityMax: number; fitsProfile: '1g.10gb' };
+    }
+  | {
+      kind: 'ecc-rising';
+      expect: { sbePerMinute: number; correctableRemappedRowsIncrease: 1; remapAtMs: number };
+    }
+  | { kind: 'driver-drift'; expect: { driverVersion: string; poolDriverVersion: string } };
 
 export interface GroundTruth {
   seed: number;

@@ -1,3 +1,4 @@
+export { type ExpectedIdleGpu, type ExpectedIdleKind, expectedIdleGpus } from './expected-findings.js';
 export {
   type IbCounterName,
   type IbPortSample,
@@ -8,6 +9,7 @@ export type { SimFault } from './faults.js';
 export { createFleet, type Fleet, type FleetOptions } from './fleet.js';
 export { dcgmFields } from './formats/dcgm-fields.js';
 export {
+  type AnalyzerScenarioTruth,
   type FabricScenarioTruth,
   type GroundTruth,
   type MigInstanceTruth,

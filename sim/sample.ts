@@ -20,6 +20,8 @@ const salt = {
   nvlinkRx: 11,
   pcieTx: 12,
   pcieRx: 13,
+  encoder: 14,
+  decoder: 15,
 } as const;
 
 interface NoiseContext {
@@ -186,8 +188,43 @@ function computeHeat(
   };
 }
 
+/** NVENC/NVDEC busy percent of a whole GPU's workload: its steady ratio ± 3 %, 0 when unused. */
+function computeCodecPercent(ratio: number | undefined, ctx: NoiseContext, which: number): number {
+  if (!ratio) return 0;
+  return Math.round(clampRatio(ratio + 0.03 * noise(ctx, which)) * 100);
+}
+
+function countEccErrors(gpu: SimGpu, tMs: number): { sbe: number; remappedRows: number } {
+  const fault = gpu.eccFault;
+  if (!fault || tMs < fault.fromMs) return { sbe: 0, remappedRows: 0 };
+  const sbe = Math.floor(((tMs - fault.fromMs) / 60_000) * fault.sbePerMinute);
+  return { sbe, remappedRows: tMs >= fault.remapAtMs ? 1 : 0 };
+}
+
+/** What DCGM prints when its profiling module reads nothing: the ratios at 0, memory as it is. */
+function zeroProfiling(activity: ActivitySample): ActivitySample {
+  return {
+    grEngineActiveRatio: 0,
+    smActiveRatio: 0,
+    smOccupancyRatio: 0,
+    tensorActiveRatio: 0,
+    dramActiveRatio: 0,
+    fbUsedMib: activity.fbUsedMib,
+    fbFreeMib: activity.fbFreeMib,
+  };
+}
+
 /** Every reading of one GPU at `tMs`: a pure function of the GPU, its model and the time. */
 export function computeGpuSample(gpu: SimGpu, model: GpuModel, epochMs: number, tMs: number): GpuSample {
+  const frozen = gpu.frozen;
+  if (frozen && tMs >= frozen.fromMs) {
+    const { sample } = frozen;
+    return {
+      ...sample,
+      activity: { ...sample.activity },
+      instances: sample.instances.map((i) => ({ ...i })),
+    };
+  }
   const seconds = (tMs - epochMs) / 1000;
   const ctx: NoiseContext = { key: gpu.noiseKey, tick: Math.floor(tMs / sampleTickMs) };
   const terms = listPowerTerms(gpu);
@@ -195,8 +232,11 @@ export function computeGpuSample(gpu: SimGpu, model: GpuModel, epochMs: number, 
   let busiest = activity.grEngineActiveRatio;
   for (const instance of instances) busiest = Math.max(busiest, instance.grEngineActiveRatio);
   const powerW = Math.round(computePowerW(model, gpu, terms, seconds) * 1000) / 1000;
-  const heat = computeHeat(model, gpu, powerW, busiest < 0.02, ctx);
+  const whole = gpu.instances.length === 0 ? gpu.workload : undefined;
+  const codecBusy = (whole?.encoderUtilRatio ?? 0) > 0 || (whole?.decoderUtilRatio ?? 0) > 0;
+  const heat = computeHeat(model, gpu, powerW, busiest < 0.02 && !codecBusy, ctx);
   const links = sumLinkRates(terms, seconds);
+  const ecc = countEccErrors(gpu, tMs);
   // Fields listed one by one: spreading `heat` here made each sample ~20x slower in V8.
   return {
     smClockMhz: heat.smClockMhz,
@@ -207,22 +247,22 @@ export function computeGpuSample(gpu: SimGpu, model: GpuModel, epochMs: number, 
     powerW,
     energyMj: computeEnergyMj(model, gpu, terms, seconds),
     pcieReplayCount: 0,
-    eccSbeVolatileTotal: 0,
+    eccSbeVolatileTotal: ecc.sbe,
     eccDbeVolatileTotal: 0,
     rowRemapFailure: 0,
     uncorrectableRemappedRows: 0,
-    correctableRemappedRows: 0,
+    correctableRemappedRows: ecc.remappedRows,
     powerLimitW: model.powerLimitW,
     gpuUtilPercent: Math.round(clampRatio(activity.grEngineActiveRatio * 1.04) * 100),
     memCopyUtilPercent: Math.round(activity.dramActiveRatio * 90),
-    encUtilPercent: 0,
-    decUtilPercent: 0,
+    encUtilPercent: computeCodecPercent(whole?.encoderUtilRatio, ctx, salt.encoder),
+    decUtilPercent: computeCodecPercent(whole?.decoderUtilRatio, ctx, salt.decoder),
     xidCode: findXidCode(gpu, tMs),
     pcieTxBytesPerSecond: Math.round(links.pcieTx * (1 + 0.05 * noise(ctx, salt.pcieTx))),
     pcieRxBytesPerSecond: Math.round(links.pcieRx * (1 + 0.05 * noise(ctx, salt.pcieRx))),
     nvlinkTxBytesPerSecond: Math.round(links.nvlink * (1 + 0.03 * noise(ctx, salt.nvlinkTx))),
     nvlinkRxBytesPerSecond: Math.round(links.nvlink * (1 + 0.03 * noise(ctx, salt.nvlinkRx))),
-    activity,
+    activity: gpu.profilingReadsZero ? zeroProfiling(activity) : activity,
     instances,
   };
 }

@@ -159,7 +159,13 @@ describe('planted scenarios in the rendered text', () => {
 
 describe('background GPUs', () => {
   it('never look idle while allocated, and read exactly 0 activity while unallocated', () => {
-    const planted = new Set(truth.scenarios.flatMap((s) => (s.gpuUuid ? [s.gpuUuid] : [])));
+    const planted = new Set(
+      truth.scenarios.flatMap((s) => [
+        ...(s.gpuUuid ? [s.gpuUuid] : []),
+        ...('gpuUuids' in s ? s.gpuUuids : []),
+        ...('idleGpuUuids' in s ? s.idleGpuUuids : []),
+      ]),
+    );
     let allocated = 0;
     let unallocated = 0;
     for (const node of fleet.nodes) {

@@ -33,6 +33,9 @@ export interface Workload {
   pcieRxBytesPerSecond: number;
   /** InfiniBand payload each way at activity 1 for a job spanning nodes; absent: local I/O only. */
   ibBytesPerSecond?: number;
+  /** NVENC / NVDEC busy ratio (0-1), steady; absent: the video engines are unused. */
+  encoderUtilRatio?: number;
+  decoderUtilRatio?: number;
 }
 
 export interface XidEvent {
@@ -76,6 +79,18 @@ export interface SimGpu {
   xidEvents: XidEvent[];
   /** NVLink errors counting up from `fromMs`; absent on a healthy GPU. */
   nvlinkFault?: NvlinkFault;
+  /** The known DCGM fault: every profiling ratio (GR, SM, occupancy, tensor, DRAM) reads 0 under load. */
+  profilingReadsZero?: boolean;
+  /** A stuck exporter: from `fromMs` on, every reading repeats `sample`. */
+  frozen?: { fromMs: number; sample: GpuSample };
+  /** Single-bit ECC errors counting up from `fromMs`, and one correctable row remap at `remapAtMs`. */
+  eccFault?: EccFault;
+}
+
+export interface EccFault {
+  fromMs: number;
+  sbePerMinute: number;
+  remapAtMs: number;
 }
 
 export interface NvlinkFault {
