@@ -137,12 +137,16 @@ export async function startService(options: {
       ...(await startCostTickers(ctx)),
     );
     const analyzerMetrics = createAnalyzerMetrics(registry);
+    let lastSlowPass = Number.NEGATIVE_INFINITY;
     tickers.push(
       startTicker({
         job: 'analyzer',
         intervalMs: config.analyzer.intervalMinutes * 60_000,
-        run: () =>
-          runAnalyzerPass(
+        run: () => {
+          const now = clock.now();
+          const slow = now - lastSlowPass >= config.analyzer.slowIntervalMinutes * 60_000;
+          if (slow) lastSlowPass = now;
+          return runAnalyzerPass(
             {
               db: db.db,
               cluster: config.cluster,
@@ -150,8 +154,10 @@ export async function startService(options: {
               metrics: analyzerMetrics,
               scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
             },
-            new Date(clock.now()),
-          ),
+            new Date(now),
+            { slow },
+          );
+        },
         log,
         metrics: tickerMetrics,
       }),

@@ -233,6 +233,7 @@ const BottleneckDetector = z
     launchActivityMin: ratio(0.5),
     launchSmPerActivity: ratio(0.5),
     inputActivityMax: ratio(0.3),
+    inputPcieRxBytesPerSecond: z.number().nonnegative().default(1e8),
     idleActivityMax: ratio(0.05),
     stragglerGap: ratio(0.25),
     stragglerPeerMin: ratio(0.3),
@@ -262,6 +263,9 @@ const HealthDetector = z
     /** Max operating temperature (C) by GPU model (regex on the model name), first match; else `defaultMaxCelsius`. */
     maxOperatingCelsius: z.record(z.string(), z.number()).default({}),
     defaultMaxCelsius: z.number().default(85),
+    /** Single-bit ECC errors per hour that make a GPU's memory a warning. */
+    sbePerHour: z.number().nonnegative().default(10),
+    pcieReplaysPerHour: z.number().nonnegative().default(60),
   })
   .strict();
 
@@ -292,15 +296,66 @@ const CapacityDetector = z
   })
   .strict();
 
+const count = (d: number) => z.number().int().min(1).default(d);
+const positive = (d: number) => z.number().positive().default(d);
+
+/** Each drift test's knobs; the field comments are in analyzer/findings/detect-drift.ts (DriftThresholds). */
+const DriftDetector = z
+  .object({
+    pValue: z.number().gt(0).lt(1).default(0.01),
+    configSeenHours: positive(24),
+    configMinPoolNodes: count(3),
+    migLayoutShare: ratio(0.8),
+    jobLookbackDays: positive(7),
+    jobHistoryDays: positive(30),
+    jobBaselineRuns: count(5),
+    jobMaxBaselineRuns: count(20),
+    jobMinMinutes: count(10),
+    jobDropShare: ratio(0.2),
+    jobSdFloor: ratio(0.02),
+    spendTrendDays: count(14),
+    spendMinDays: count(7),
+    spendZ: positive(3),
+    spendMinUsd: z.number().nonnegative().default(50),
+    spendSdFloorUsd: z.number().nonnegative().default(5),
+    spendSdFloorShare: ratio(0.05),
+    healthRecentHours: positive(6),
+    healthBaselineHours: positive(7 * 24),
+    healthMinEvents: count(3),
+    healthRateRatio: positive(2),
+  })
+  .strict();
+
+/** Right-sizing knobs; the field comments are in analyzer/findings/judge-right-sizing.ts (RightSizingThresholds). */
+const RightSizingDetector = z
+  .object({
+    lookbackDays: positive(7),
+    minHours: positive(4),
+    idleActivityP95: ratio(0.05),
+    memoryHeadroom: z.number().min(1).default(1.2),
+    migComputeFill: ratio(0.7),
+    modelActivityP95Max: ratio(0.3),
+    interruptibleLabels: z.array(z.string().min(1)).default(['gpuscope.io/interruptible', 'requeue']),
+    minMonthlySavingsUsd: z.number().nonnegative().default(10),
+    warnMonthlySavingsUsd: z.number().nonnegative().default(1000),
+    hoursPerMonth: positive(730),
+    ttlHours: positive(24),
+  })
+  .strict();
+
 const Analyzer = z
   .object({
     intervalMinutes: z.number().positive().max(1440).default(5),
+    /** Drift and right-sizing read days of history: `serve` runs them this often, not every pass. */
+    slowIntervalMinutes: z.number().positive().max(10_080).default(60),
     idle: IdleDetector.default(IdleDetector.parse({})),
     bottleneck: BottleneckDetector.default(BottleneckDetector.parse({})),
     links: LinkDetector.default(LinkDetector.parse({})),
     health: HealthDetector.default(HealthDetector.parse({})),
     dataQuality: DataQualityDetector.default(DataQualityDetector.parse({})),
     capacity: CapacityDetector.default(CapacityDetector.parse({})),
+    drift: DriftDetector.default(DriftDetector.parse({})),
+    rightSizing: RightSizingDetector.default(RightSizingDetector.parse({})),
   })
   .strict();
 

@@ -169,7 +169,10 @@ function plantIdleMemoryHeld(gpu: SimGpu, node: SimNode, ctx: PlantContext) {
 
 function plantThermal(gpu: SimGpu, node: SimNode, ctx: PlantContext) {
   ensureAllocated(gpu, node, ctx.random);
+  const peer = node.gpus.find((g) => g !== gpu && g.allocation === gpu.allocation);
   gpu.workload = createThermalThrottledWorkload(ctx.random, node.model);
+  // a hot GPU of a multi-GPU job still exchanges gradients with its peers over NVLink
+  if (peer) gpu.workload.nvlinkBytesPerSecond = peer.workload.nvlinkBytesPerSecond;
   const smClockMhz = Math.round((node.model.smClockMaxMhz * 0.65) / 15) * 15;
   const throttleReasonsMask = throttleReason.swThermal | throttleReason.hwThermal;
   gpu.thermal = { gpuTempC: 92, memoryTempC: 96, smClockMhz, throttleReasonsMask };

@@ -22,6 +22,7 @@ const usage = (u: Partial<GpuUsage>): GpuUsage => ({
   reasons: 0,
   linkUtilization: 0.2,
   xmitWaitPerSecond: 0,
+  pcieRxBytesPerSecond: 3e7,
   ...u,
 });
 
@@ -63,9 +64,14 @@ describe('classifyBottleneck (first match wins)', () => {
       'launch_overhead',
     ],
     [
-      'input-bound: the GPU waits most of the time',
-      { activityMean: 0.2, smActiveMean: 0.18, tensorActiveMean: 0.05 },
+      'input-bound: the GPU waits most of the time while data streams in over PCIe',
+      { activityMean: 0.2, smActiveMean: 0.18, tensorActiveMean: 0.05, pcieRxBytesPerSecond: 8e8 },
       'input_bound',
+    ],
+    [
+      'none for low activity without input traffic (under-use: right-sizing, not a bottleneck)',
+      { activityMean: 0.12, smActiveMean: 0.11, tensorActiveMean: 0.05 },
+      null,
     ],
   ] as const)('%s', (_name, u, expected) => {
     expect(classifyBottleneck(usage(u), t).class).toBe(expected);

@@ -31,8 +31,9 @@ export interface BottleneckThresholds {
   /** Graphics engine busy this much or more while SMs run under `launchSmPerActivity` of it: launch/sync gaps. */
   launchActivityMin: number;
   launchSmPerActivity: number;
-  /** Mean activity under this (and over idle) is a GPU waiting on its input pipeline. */
+  /** Mean activity under this (and over idle), with data streaming in over PCIe, is a GPU waiting on its input. */
   inputActivityMax: number;
+  inputPcieRxBytesPerSecond: number;
   /** Below this the GPU is idle: the idle detector's business, not a bottleneck. */
   idleActivityMax: number;
   /** A GPU this far (share) under the median activity of its job's other GPUs is a straggler. */
@@ -55,6 +56,8 @@ export interface GpuUsage {
   /** Highest utilization (0–1) of the IB ports serving the GPU, and NVLink as a share of its line rate. */
   linkUtilization: number | null;
   xmitWaitPerSecond: number | null;
+  /** Host to device over PCIe, bytes per second. */
+  pcieRxBytesPerSecond: number | null;
 }
 
 export const BOTTLENECK_CLASSES = [
@@ -111,8 +114,10 @@ export function classifyBottleneck(u: GpuUsage, t: BottleneckThresholds): Classi
       reason: 'engine busy but SMs mostly empty: small kernels, launches or syncs',
     };
   }
-  if (activity < t.inputActivityMax)
-    return { class: 'input_bound', reason: 'GPU waits for input most of the time' };
+  // low activity alone is under-use (right-sizing's business); with data pouring in it is the input pipeline
+  if (activity < t.inputActivityMax && (u.pcieRxBytesPerSecond ?? 0) >= t.inputPcieRxBytesPerSecond) {
+    return { class: 'input_bound', reason: 'GPU waits for input most of the time while data streams in' };
+  }
   return { class: null, reason: 'balanced' };
 }
 

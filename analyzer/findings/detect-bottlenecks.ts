@@ -70,6 +70,7 @@ async function loadJobGpus(db: Db, cluster: string, from: Date, to: Date): Promi
           (count(*) filter (where r.clock_event_reasons & ${THROTTLE_MASK} <> 0))::int as throttled,
           coalesce(bit_or(r.clock_event_reasons), 0) as reasons,
           greatest(avg(r.nvlink_tx_bytes_per_second), avg(r.nvlink_rx_bytes_per_second)) as nvlink,
+          avg(r.pcie_rx_bytes_per_second) as pcie_rx,
           max(r.temperature_max_celsius) as temp_max, avg(r.sm_clock_mean_hertz) as sm_clock
         from gpu_rollups r where r.bucket >= ${from} and r.bucket < ${to} and r.job_ref is not null
         group by r.gpu_id, r.job_ref)
@@ -115,6 +116,7 @@ async function loadJobGpus(db: Db, cluster: string, from: Date, to: Date): Promi
       reasons: Number(r.reasons),
       linkUtilization: ib === null && nvlinkShare === null ? null : Math.max(ib ?? 0, nvlinkShare ?? 0),
       xmitWaitPerSecond: num(r.ib_xmit_wait),
+      pcieRxBytesPerSecond: num(r.pcie_rx),
       temperatureMax: num(r.temp_max),
       smClockMeanHertz: num(r.sm_clock),
       nvlinkBytesPerSecond: nvlink,
@@ -178,6 +180,7 @@ export async function detectBottlenecks(
     memoryBoundDram: t.memoryBoundDram,
     computeBoundSm: t.computeBoundSm,
     inputActivityMax: t.inputActivityMax,
+    inputPcieRxBytesPerSecond: t.inputPcieRxBytesPerSecond,
   };
   const costOf = (g: JobGpu) => {
     const usd = prices.get(g.node);

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { Config } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import { formatDecimal, numberToDecimal, parseDecimal } from '../../core/decimal.js';
 import type { Detection } from './apply-detections.js';
@@ -53,29 +54,8 @@ export interface DriftThresholds {
   healthRateRatio: number;
 }
 
-export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = {
-  pValue: 0.01,
-  configSeenHours: 24,
-  configMinPoolNodes: 3,
-  migLayoutShare: 0.8,
-  jobLookbackDays: 7,
-  jobHistoryDays: 30,
-  jobBaselineRuns: 5,
-  jobMaxBaselineRuns: 20,
-  jobMinMinutes: 10,
-  jobDropShare: 0.2,
-  jobSdFloor: 0.02,
-  spendTrendDays: 14,
-  spendMinDays: 7,
-  spendZ: 3,
-  spendMinUsd: 50,
-  spendSdFloorUsd: 5,
-  spendSdFloorShare: 0.05,
-  healthRecentHours: 6,
-  healthBaselineHours: 7 * 24,
-  healthMinEvents: 3,
-  healthRateRatio: 2,
-};
+/** The shipped defaults (`analyzer.drift` in the config). */
+export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = Config.parse({}).analyzer.drift;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

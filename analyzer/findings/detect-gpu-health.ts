@@ -4,7 +4,7 @@ import { type Db, queryRows } from '../../core/db.js';
 import type { Detection } from './apply-detections.js';
 import { THROTTLE_BITS } from './classify-bottleneck.js';
 
-export const HEALTH_KINDS = ['gpu_xid', 'gpu_thermal'] as const;
+export const HEALTH_KINDS = ['gpu_xid', 'gpu_thermal', 'gpu_memory_errors', 'gpu_pcie_replays'] as const;
 type HealthThresholds = AnalyzerConfig['health'];
 
 /**
@@ -36,6 +36,13 @@ export interface GpuHealthWindow {
   xidMinutes: number;
   thermalMinutes: number;
   temperatureMax: number | null;
+  /** Counter increases over the window (DCGM volatile ECC totals, PCIe replays) and row-remapping state. */
+  eccSbe: number;
+  eccDbe: number;
+  pcieReplays: number;
+  rowRemapFailure: boolean;
+  uncorrectableRowsIncrease: number;
+  correctableRowsIncrease: number;
   jobId: string | null;
 }
 
@@ -58,6 +65,29 @@ export function judgeHealth(w: GpuHealthWindow, t: HealthThresholds): HealthVerd
           : `XID ${w.xidCodes.join(', ')} (application errors)`,
     });
   }
+  // double-bit ECC, a failed row remap or new uncorrectable rows: memory the GPU can no longer trust (drain, reset,
+  // RMA); single-bit errors and correctable remaps at a rate: memory on its way there
+  const perHour = (n: number) => (w.minutes === 0 ? 0 : (n * 60) / w.minutes);
+  if (w.eccDbe > 0 || w.rowRemapFailure || w.uncorrectableRowsIncrease > 0) {
+    out.push({
+      kind: 'gpu_memory_errors',
+      severity: 'critical',
+      reason: `${w.eccDbe} double-bit ECC errors${w.rowRemapFailure ? ', a row remap failed' : ''}${w.uncorrectableRowsIncrease > 0 ? `, ${w.uncorrectableRowsIncrease} rows remapped as uncorrectable` : ''}`,
+    });
+  } else if (perHour(w.eccSbe) >= t.sbePerHour || w.correctableRowsIncrease > 0) {
+    out.push({
+      kind: 'gpu_memory_errors',
+      severity: 'warning',
+      reason: `${w.eccSbe} single-bit ECC errors (${Math.round(perHour(w.eccSbe))}/h)${w.correctableRowsIncrease > 0 ? `, ${w.correctableRowsIncrease} rows remapped` : ''}`,
+    });
+  }
+  if (perHour(w.pcieReplays) >= t.pcieReplaysPerHour) {
+    out.push({
+      kind: 'gpu_pcie_replays',
+      severity: 'warning',
+      reason: `${w.pcieReplays} PCIe replays (${Math.round(perHour(w.pcieReplays))}/h): a marginal slot, riser or link`,
+    });
+  }
   const limit = maxOperatingCelsius(w.model, t);
   const share = w.minutes === 0 ? 0 : w.thermalMinutes / w.minutes;
   const hot = w.temperatureMax !== null && w.temperatureMax >= limit;
@@ -78,23 +108,40 @@ async function loadHealthWindows(
   to: Date,
   t: HealthThresholds,
 ): Promise<GpuHealthWindow[]> {
-  // per physical GPU: XIDs, clocks and temperatures are device fields, repeated on every MIG instance
+  // per physical GPU and minute first: XIDs, clocks, temperatures and ECC are device fields, repeated on every
+  // MIG instance; then per GPU, keeping only those with anything to say
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`select g.uuid, n.name as node, max(g.model) as model, count(distinct r.bucket)::int as minutes,
-        coalesce(array_agg(distinct x) filter (where x is not null), '{}') as xid_codes,
-        (count(distinct r.bucket) filter (where x is not null))::int as xid_minutes,
-        (count(distinct r.bucket) filter (where r.clock_event_reasons & ${THERMAL_MASK} <> 0))::int as thermal_minutes,
-        max(r.temperature_max_celsius) as temp_max, max(j.job_id) as job_id
-      from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
-        left join jobs j on j.id = r.job_ref
-        left join lateral unnest(r.xid_codes) x on true
-      where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to}
-      group by g.uuid, n.name
-      having cardinality(coalesce(array_agg(distinct x) filter (where x is not null), '{}')) > 0
-        or count(*) filter (where r.clock_event_reasons & ${THERMAL_MASK} <> 0) > 0
-        or max(r.temperature_max_celsius) >= ${lowestLimit(t)}`,
+    sql`with m as (
+        select g.uuid, max(n.name) as node, max(g.model) as model, r.bucket,
+          bool_or(cardinality(r.xid_codes) > 0) as xid, bool_or(r.clock_event_reasons & ${THERMAL_MASK} <> 0) as thermal,
+          max(r.temperature_max_celsius) as temp, max(r.ecc_sbe_volatile_delta) as sbe,
+          max(r.ecc_dbe_volatile_delta) as dbe, max(r.pcie_replay_delta) as replays,
+          max(r.row_remap_failure) as remap_failure, max(r.uncorrectable_remapped_rows) as uncorrectable,
+          max(r.correctable_remapped_rows) as correctable, max(j.job_id) as job_id
+        from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
+          left join jobs j on j.id = r.job_ref
+        where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to}
+        group by g.uuid, r.bucket),
+      x as (
+        select g.uuid, array_agg(distinct c) as codes
+        from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id, unnest(r.xid_codes) c
+        where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to} and cardinality(r.xid_codes) > 0
+        group by g.uuid)
+      select m.uuid, max(m.node) as node, max(m.model) as model, count(*)::int as minutes,
+        coalesce(max(x.codes), '{}') as xid_codes, (count(*) filter (where m.xid))::int as xid_minutes,
+        (count(*) filter (where m.thermal))::int as thermal_minutes, max(m.temp) as temp_max,
+        sum(m.sbe)::float8 as sbe, sum(m.dbe)::float8 as dbe, sum(m.replays)::float8 as replays,
+        coalesce(max(m.remap_failure), 0)::int as remap_failure,
+        (max(m.uncorrectable) - min(m.uncorrectable))::float8 as uncorrectable_increase,
+        (max(m.correctable) - min(m.correctable))::float8 as correctable_increase, max(m.job_id) as job_id
+      from m left join x on x.uuid = m.uuid
+      group by m.uuid
+      having bool_or(m.xid) or bool_or(m.thermal) or max(m.temp) >= ${lowestLimit(t)}
+        or coalesce(sum(m.sbe), 0) + coalesce(sum(m.dbe), 0) + coalesce(sum(m.replays), 0) > 0
+        or max(m.remap_failure) > 0 or max(m.uncorrectable) > min(m.uncorrectable) or max(m.correctable) > min(m.correctable)`,
   );
+  const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
   return rows.map((r) => ({
     uuid: String(r.uuid),
     node: String(r.node),
@@ -104,6 +151,12 @@ async function loadHealthWindows(
     xidMinutes: Number(r.xid_minutes),
     thermalMinutes: Number(r.thermal_minutes),
     temperatureMax: r.temp_max === null ? null : Number(r.temp_max),
+    eccSbe: num(r.sbe),
+    eccDbe: num(r.dbe),
+    pcieReplays: num(r.replays),
+    rowRemapFailure: Number(r.remap_failure) > 0,
+    uncorrectableRowsIncrease: num(r.uncorrectable_increase),
+    correctableRowsIncrease: num(r.correctable_increase),
     jobId: (r.job_id as string | null) ?? null,
   }));
 }
@@ -117,7 +170,44 @@ function lowestLimit(t: HealthThresholds): number {
   );
 }
 
-/** XIDs and thermal trouble per physical GPU over the window. */
+const METRIC: Record<HealthVerdict['kind'], string> = {
+  gpu_xid: 'DCGM_FI_DEV_XID_ERRORS',
+  gpu_thermal:
+    'DCGM_FI_DEV_GPU_TEMP against the model limit, DCGM_FI_DEV_CLOCK_THROTTLE_REASONS (SW/HW thermal)',
+  gpu_memory_errors:
+    'DCGM_FI_DEV_ECC_{SBE,DBE}_VOL_TOTAL increases, DCGM_FI_DEV_ROW_REMAP_FAILURE, DCGM_FI_DEV_{UN,}CORRECTABLE_REMAPPED_ROWS',
+  gpu_pcie_replays: 'DCGM_FI_DEV_PCIE_REPLAY_COUNTER increase',
+};
+
+function thresholdOf(
+  kind: HealthVerdict['kind'],
+  w: GpuHealthWindow,
+  t: HealthThresholds,
+): Record<string, string | number> {
+  if (kind === 'gpu_xid') return { criticalXids: t.criticalXids.join(',') };
+  if (kind === 'gpu_thermal')
+    return { maxOperatingCelsius: maxOperatingCelsius(w.model, t), thermalShare: t.thermalShare };
+  if (kind === 'gpu_memory_errors') return { sbePerHour: t.sbePerHour, dbe: 1 };
+  return { pcieReplaysPerHour: t.pcieReplaysPerHour };
+}
+
+function adviceOf(v: HealthVerdict, w: GpuHealthWindow): string {
+  if (v.kind === 'gpu_xid') {
+    return v.severity === 'critical'
+      ? `Drain ${w.node} and reset or replace GPU ${w.uuid}; check dmesg for the XID details.`
+      : 'Application-level XIDs: look at the job that held the GPU.';
+  }
+  if (v.kind === 'gpu_memory_errors') {
+    return v.severity === 'critical'
+      ? `Drain ${w.node}, reset GPU ${w.uuid} to apply pending row remaps, and run DCGM diagnostics; replace it if errors return.`
+      : `Watch GPU ${w.uuid}: correctable memory errors are rising; schedule a reset and a DCGM diagnostic run.`;
+  }
+  if (v.kind === 'gpu_pcie_replays')
+    return `Reseat or check the PCIe slot, riser and cabling of GPU ${w.uuid} on ${w.node}.`;
+  return `Check airflow, fans and inlet temperature of ${w.node}; the GPU runs hot and slows down.`;
+}
+
+/** XIDs, heat, memory errors and PCIe replays per physical GPU over the window. */
 export async function detectGpuHealth(
   db: Db,
   cluster: string,
@@ -135,32 +225,27 @@ export async function detectGpuHealth(
         severity: v.severity,
         title: `GPU ${w.uuid} on ${w.node}: ${v.reason}`,
         evidence: {
-          metric:
-            v.kind === 'gpu_xid'
-              ? 'DCGM_FI_DEV_XID_ERRORS'
-              : 'DCGM_FI_DEV_GPU_TEMP against the model limit, DCGM_FI_DEV_CLOCK_THROTTLE_REASONS (SW/HW thermal)',
+          metric: METRIC[v.kind],
           window: { from: from.toISOString(), to: at.toISOString() },
           values: {
             xidCodes: w.xidCodes.join(','),
             xidMinutes: w.xidMinutes,
             thermalMinutes: w.thermalMinutes,
             temperatureMaxCelsius: w.temperatureMax,
+            eccSbe: w.eccSbe,
+            eccDbe: w.eccDbe,
+            rowRemapFailure: w.rowRemapFailure ? 1 : 0,
+            uncorrectableRowsIncrease: w.uncorrectableRowsIncrease,
+            correctableRowsIncrease: w.correctableRowsIncrease,
+            pcieReplays: w.pcieReplays,
             model: w.model,
             node: w.node,
             job: w.jobId,
           },
-          threshold:
-            v.kind === 'gpu_xid'
-              ? { criticalXids: t.criticalXids.join(',') }
-              : { maxOperatingCelsius: maxOperatingCelsius(w.model, t), thermalShare: t.thermalShare },
+          threshold: thresholdOf(v.kind, w, t),
           samples: w.minutes,
         },
-        recommendation:
-          v.kind === 'gpu_xid'
-            ? v.severity === 'critical'
-              ? `Drain ${w.node} and reset or replace GPU ${w.uuid}; check dmesg for the XID details.`
-              : 'Application-level XIDs: look at the job that held the GPU.'
-            : `Check airflow, fans and inlet temperature of ${w.node}; the GPU runs hot and slows down.`,
+        recommendation: adviceOf(v, w),
       });
     }
   }

@@ -49,7 +49,12 @@ export async function loadJobUsage(db: Db, cluster: string, from: Date, to: Date
         select r.job_ref, r.gpu_id, count(*)::int as minutes, count(r.activity_max)::int as activity_minutes,
           percentile_cont(0.95) within group (order by r.activity_max) as p95_activity,
           percentile_cont(0.95) within group (order by r.memory_used_max_bytes) as p95_memory,
-          max(r.memory_used_max_bytes) as max_memory, max(r.memory_total_bytes) as memory_total
+          max(r.memory_used_max_bytes) as max_memory, max(r.memory_total_bytes) as memory_total,
+          max(greatest(coalesce(r.encoder_mean, 0), coalesce(r.decoder_mean, 0))) as codec_max,
+          -- data in doubt: the GR engine at 0 under GPU_UTIL load, or an energy counter stalled under power
+          coalesce(max(r.activity_max) = 0 and avg(r.gpu_util_mean) >= 0.5, false)
+            or (count(r.energy_joules) >= 3 and coalesce(sum(r.energy_joules), 0) = 0 and avg(r.power_mean_watts) > 0)
+            as suspect
         from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
         where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to} and r.job_ref is not null
         group by grouping sets ((r.job_ref, r.gpu_id), (r.job_ref))
@@ -89,6 +94,8 @@ export async function loadJobUsage(db: Db, cluster: string, from: Date, to: Date
       p95MemoryBytes: round(num(r.p95_memory), 0),
       maxMemoryBytes: num(r.max_memory),
       memoryTotalBytes: num(r.memory_total),
+      codecMax: num(r.codec_max),
+      suspect: Boolean(r.suspect),
     };
     jobs.get(jobRef)?.gpus.push(gpu);
   }
@@ -190,6 +197,8 @@ export async function detectRightSizing(
   const window = { from: from.toISOString(), to: at.toISOString() };
   const detections: Detection[] = [];
   for (const job of jobs) {
+    // a verdict needs data worth trusting on every GPU
+    if (job.gpus.some((g) => g.suspect)) continue;
     const usd = jobGpuHourUsd(job, prices);
     const nodes = jobNodeMarkets(job, markets);
     const regions = new Set(nodes.map((n) => n.region));

@@ -61,6 +61,12 @@ const health = (h: Partial<GpuHealthWindow>): GpuHealthWindow => ({
   xidMinutes: 0,
   thermalMinutes: 0,
   temperatureMax: 70,
+  eccSbe: 0,
+  eccDbe: 0,
+  pcieReplays: 0,
+  rowRemapFailure: false,
+  uncorrectableRowsIncrease: 0,
+  correctableRowsIncrease: 0,
   jobId: null,
   ...h,
 });
@@ -81,6 +87,22 @@ describe('judgeHealth', () => {
     ]);
     expect(judgeHealth(health({ temperatureMax: 88 }), analyzer.health)[0]?.severity).toBe('warning');
     expect(judgeHealth(health({ temperatureMax: 80, thermalMinutes: 5 }), analyzer.health)).toEqual([]);
+  });
+
+  it('makes double-bit ECC or a failed row remap critical, a single-bit rate or a correctable remap a warning', () => {
+    expect(judgeHealth(health({ eccDbe: 1 }), analyzer.health)).toEqual([
+      expect.objectContaining({ kind: 'gpu_memory_errors', severity: 'critical' }),
+    ]);
+    expect(judgeHealth(health({ rowRemapFailure: true }), analyzer.health)[0]?.severity).toBe('critical');
+    // 3 per minute for an hour
+    expect(judgeHealth(health({ eccSbe: 180 }), analyzer.health)[0]).toMatchObject({
+      kind: 'gpu_memory_errors',
+      severity: 'warning',
+    });
+    expect(judgeHealth(health({ correctableRowsIncrease: 1 }), analyzer.health)[0]?.severity).toBe('warning');
+    // a handful of single-bit errors in an hour is background
+    expect(judgeHealth(health({ eccSbe: 3 }), analyzer.health)).toEqual([]);
+    expect(judgeHealth(health({ pcieReplays: 400 }), analyzer.health)[0]?.kind).toBe('gpu_pcie_replays');
   });
 
   it('takes each model limit from real nvidia-smi -q: current temperature plus the T.Limit margin', () => {

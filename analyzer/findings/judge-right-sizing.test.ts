@@ -29,6 +29,8 @@ function gpu(over: Partial<GpuUsage> = {}): GpuUsage {
     p95MemoryBytes: 6 * GB,
     maxMemoryBytes: 6 * GB,
     memoryTotalBytes: H100_TOTAL,
+    codecMax: 0,
+    suspect: false,
     ...over,
   };
 }
@@ -117,7 +119,7 @@ describe('judgeMig', () => {
   });
 
   it('moves up to 2g.20gb when 1/7 of the SMs is too little, and 1g.20gb when only memory is', () => {
-    const compute = judgeMig(job([gpu({ p95Activity: 0.2 })]), 3, t);
+    const compute = judgeMig(job([gpu({ p95Activity: 0.18 })]), 3, t);
     expect(compute.finding === 'Overprovisioned' && compute.option.extra.migProfile).toBe('2g.20gb');
     const memory = judgeMig(job([gpu({ p95MemoryBytes: 12 * GB, maxMemoryBytes: 14 * GB })]), 3, t);
     expect(memory.finding === 'Overprovisioned' && memory.option.extra.migProfile).toBe('1g.20gb');
@@ -135,6 +137,13 @@ describe('judgeMig', () => {
     expect(judgeMig(job([gpu(), gpu()]), 3, t).finding).toBe('Unavailable');
     expect(judgeMig(job([gpu({ migProfile: '3g.40gb' })]), 3, t).finding).toBe('Unavailable');
     expect(judgeMig(job([gpu({ model: 'NVIDIA L40S' })]), 3, t).finding).toBe('Unavailable');
+  });
+
+  it('leaves a video-encoding job (MIG slices lack NVENC) and an idle one (release, not resize) alone', () => {
+    const encoder = judgeMig(job([gpu({ p95Activity: 0.02, codecMax: 0.62 })]), 3, t);
+    expect(encoder).toMatchObject({ finding: 'Unavailable', reason: 'uses the video encoder or decoder' });
+    const idle = judgeMig(job([gpu({ p95Activity: 0 })]), 3, t);
+    expect(idle).toMatchObject({ finding: 'Unavailable', reason: 'idle: release, not resize' });
   });
 });
 

@@ -1,3 +1,4 @@
+import { Config } from '../../core/config.js';
 import { parseGpuFamily, resolveMigGpu } from './mig-profiles.js';
 
 export const RIGHT_SIZING_KINDS = [
@@ -30,19 +31,8 @@ export interface RightSizingThresholds {
   ttlHours: number;
 }
 
-export const DEFAULT_RIGHT_SIZING_THRESHOLDS: RightSizingThresholds = {
-  lookbackDays: 7,
-  minHours: 4,
-  idleActivityP95: 0.05,
-  memoryHeadroom: 1.2,
-  migComputeFill: 0.9,
-  modelActivityP95Max: 0.3,
-  interruptibleLabels: ['gpuscope.io/interruptible', 'requeue'],
-  minMonthlySavingsUsd: 10,
-  warnMonthlySavingsUsd: 1000,
-  hoursPerMonth: 730,
-  ttlHours: 24,
-};
+/** The shipped defaults (`analyzer.rightSizing` in the config). */
+export const DEFAULT_RIGHT_SIZING_THRESHOLDS: RightSizingThresholds = Config.parse({}).analyzer.rightSizing;
 
 /** One GPU of a job over the look-back, aggregated in SQL. */
 export interface GpuUsage {
@@ -58,6 +48,10 @@ export interface GpuUsage {
   p95MemoryBytes: number | null;
   maxMemoryBytes: number | null;
   memoryTotalBytes: number | null;
+  /** Highest encoder or decoder use in a minute: NVENC/NVDEC work that MIG slices and small models lack. */
+  codecMax: number | null;
+  /** The GPU's data is in doubt (GR engine reading 0 under GPU_UTIL load, or a frozen series): no verdict. */
+  suspect: boolean;
 }
 
 export interface JobUsage {
@@ -186,10 +180,26 @@ function memoryNeedBytes(job: JobUsage, t: RightSizingThresholds): number {
 }
 
 /** A 1-GPU job on an A100/H100/H200 that the smallest fitting MIG profile (not the whole GPU) would serve. */
+/**
+ * Why a job's GPUs should not move to a MIG slice or a smaller model, if they should not: MIG slices and the small
+ * inference parts lack most of the video engines, and a job that does nothing at all should release its GPUs (the
+ * idle detector says so), not move to a smaller one.
+ */
+function shapeChangeBlocked(job: JobUsage, t: RightSizingThresholds): string | undefined {
+  if (job.gpus.some((g) => (g.codecMax ?? 0) > CODEC_ACTIVE)) return 'uses the video encoder or decoder';
+  if (job.gpus.every((g) => (g.p95Activity ?? 1) < t.idleActivityP95)) return 'idle: release, not resize';
+  return undefined;
+}
+
+/** Encoder or decoder use above this is real video work. */
+const CODEC_ACTIVE = 0.05;
+
 export function judgeMig(job: JobUsage, usdPerGpuHour: number | null, t: RightSizingThresholds) {
   const g = job.gpus[0];
   if (job.gpusAllocated !== 1 || job.gpus.length !== 1 || !g) return unavailable('not a 1-GPU job');
   if (g.migProfile) return unavailable('already a MIG instance');
+  const shapeCheck = shapeChangeBlocked(job, t);
+  if (shapeCheck) return unavailable(shapeCheck);
   const mig = resolveMigGpu(g.model, g.memoryTotalBytes);
   if (!mig) return unavailable('GPU without MIG profiles');
   const missing = missingData(job, t);
@@ -240,6 +250,8 @@ export function judgeModel(
 ) {
   const missing = missingData(job, t);
   if (missing) return unavailable(missing);
+  const shapeCheck = shapeChangeBlocked(job, t);
+  if (shapeCheck) return unavailable(shapeCheck);
   if (usdPerGpuHour === null) return unavailable('current price unknown');
   const busiest = Math.max(...job.gpus.map((g) => g.p95Activity ?? 1));
   if (busiest >= t.modelActivityP95Max) return optimized('compute too busy for a smaller GPU');

@@ -2,17 +2,21 @@ import { sql } from 'drizzle-orm';
 import type { AnalyzerConfig, Config } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { AnalyzerMetrics } from './analyzer-metrics.js';
-import { applyDetections } from './apply-detections.js';
+import { applyDetections, type Detection } from './apply-detections.js';
 import { BOTTLENECK_KINDS, detectBottlenecks } from './detect-bottlenecks.js';
 import { DATA_QUALITY_KINDS, detectDataQuality } from './detect-data-quality.js';
+import { DRIFT_KINDS, detectDrift } from './detect-drift.js';
 import { detectGpuHealth, HEALTH_KINDS } from './detect-gpu-health.js';
 import { detectIdleGpus, IDLE_KINDS } from './detect-idle-gpus.js';
 import { detectLinkFaults, LINK_KINDS } from './detect-link-faults.js';
 import { detectPoolCapacity, POOL_KINDS } from './detect-pool-capacity.js';
+import { detectRightSizing, RIGHT_SIZING_KINDS, type RightSizingOptions } from './detect-right-sizing.js';
 
 /**
  * One analyzer pass as of `at` (the clock is the caller's, so `gpuscope analyze --at` over backfilled history is
- * deterministic): every detector, then the findings lifecycle, then the gauges.
+ * deterministic): every detector, then the findings lifecycle, then the gauges. The look-back detectors (drift over
+ * days and weeks, right-sizing over a week) run when `slow` is true — by default every pass; `serve` runs them every
+ * `analyzer.slowIntervalMinutes`. Their findings stay as they were on the passes that skip them.
  */
 export async function runAnalyzerPass(
   deps: {
@@ -22,36 +26,38 @@ export async function runAnalyzerPass(
     metrics: AnalyzerMetrics;
     /** By collector target kind, to tell a scrape about to time out. */
     scrapeTimeoutSeconds?: Readonly<Record<string, number>>;
+    rightSizing?: RightSizingOptions;
   },
   at: Date,
+  options: { slow?: boolean } = {},
 ) {
   const { db, cluster, metrics, config } = deps;
+  const slow = options.slow ?? true;
   // one after another: each aggregates in SQL, and on a small machine they would only compete for the same cores
+  const runs: { kinds: readonly string[]; detections: Detection[] }[] = [];
   const idle = await detectIdleGpus(db, cluster, at, config.idle);
+  runs.push({ kinds: IDLE_KINDS, detections: idle.detections });
   const bottlenecks = await detectBottlenecks(db, cluster, at, config.bottleneck);
-  const links = await detectLinkFaults(db, cluster, at, config.links);
-  const health = await detectGpuHealth(db, cluster, at, config.health);
-  const data = await detectDataQuality(db, cluster, at, config.dataQuality, deps.scrapeTimeoutSeconds);
-  const pools = await detectPoolCapacity(db, cluster, at, config.capacity);
+  runs.push({ kinds: BOTTLENECK_KINDS, detections: bottlenecks.detections });
+  runs.push({ kinds: LINK_KINDS, ...(await detectLinkFaults(db, cluster, at, config.links)) });
+  runs.push({ kinds: HEALTH_KINDS, ...(await detectGpuHealth(db, cluster, at, config.health)) });
+  runs.push({
+    kinds: DATA_QUALITY_KINDS,
+    ...(await detectDataQuality(db, cluster, at, config.dataQuality, deps.scrapeTimeoutSeconds)),
+  });
+  runs.push({ kinds: POOL_KINDS, ...(await detectPoolCapacity(db, cluster, at, config.capacity)) });
+  if (slow) {
+    runs.push({ kinds: DRIFT_KINDS, ...(await detectDrift(db, cluster, at, config.drift)) });
+    runs.push({
+      kinds: RIGHT_SIZING_KINDS,
+      ...(await detectRightSizing(db, cluster, at, config.rightSizing, deps.rightSizing)),
+    });
+  }
   const applied = await applyDetections(db, {
     cluster,
     at,
-    kinds: [
-      ...IDLE_KINDS,
-      ...BOTTLENECK_KINDS,
-      ...LINK_KINDS,
-      ...HEALTH_KINDS,
-      ...DATA_QUALITY_KINDS,
-      ...POOL_KINDS,
-    ],
-    detections: [
-      ...idle.detections,
-      ...bottlenecks.detections,
-      ...links.detections,
-      ...health.detections,
-      ...data.detections,
-      ...pools.detections,
-    ],
+    kinds: runs.flatMap((r) => r.kinds),
+    detections: runs.flatMap((r) => r.detections),
   });
 
   metrics.idleGpus.reset();
@@ -76,6 +82,7 @@ export async function runAnalyzerPass(
     judgedGpus: idle.judged,
     suspectGpus: idle.suspect,
     classifiedGpus: bottlenecks.classified,
+    slowDetectors: slow,
     ...applied,
   };
 }

@@ -6,6 +6,8 @@ import { buildCostReport } from '../../analyzer/cost/build-cost-report.js';
 import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
 import { allocationOptionsFromConfig } from '../../analyzer/cost/run-allocation-tick.js';
 import { migUnitsPerMinute, UNITS_PER_GPU_MINUTE } from '../../analyzer/cost/split-node-hour.js';
+import { createAnalyzerMetrics } from '../../analyzer/findings/analyzer-metrics.js';
+import { runAnalyzerPass } from '../../analyzer/findings/run-analyzer-pass.js';
 import { createApp } from '../../api/app.js';
 import { buildPriceBookRows } from '../../collector/aws/price-book.js';
 import { upsertPrices } from '../../collector/aws/queries.js';
@@ -32,7 +34,13 @@ import { checkReadiness, type DbHandle, openDb, queryRows } from '../../core/db.
 import { createSilentLogger } from '../../core/log.js';
 import { findPackageRoot } from '../../core/paths.js';
 import { createRegistry, getTracer } from '../../core/telemetry.js';
-import { createFleet, type Fleet, type SimServer, startSimServer } from '../../sim/index.js';
+import {
+  createFleet,
+  expectedIdleGpus,
+  type Fleet,
+  type SimServer,
+  startSimServer,
+} from '../../sim/index.js';
 import { type FakeKubeApi, fakeKubeConfig, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import { readJson } from '../helpers/read-json.js';
 
@@ -340,5 +348,195 @@ describe('jobs and fabric on the simulated fleet', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(5);
+  });
+});
+
+/** One detector family's score over (kind, subject) pairs. */
+interface Score {
+  precision: number;
+  recall: number;
+  falsePositives: string[];
+  missed: string[];
+}
+
+/**
+ * Precision over findings, recall over planted pairs `kind|subject`. A finding covers the GPUs of its subject (a
+ * job's GPUs, or the GPU, link or node itself); it is right when one of them is planted with its kind.
+ */
+function score(findings: { kind: string; label: string; covers: string[] }[], planted: string[]): Score {
+  const truth = new Set(planted);
+  const right = findings.filter((f) => f.covers.some((c) => truth.has(`${f.kind}|${c}`)));
+  const covered = new Set(findings.flatMap((f) => f.covers.map((c) => `${f.kind}|${c}`)));
+  return {
+    precision: findings.length === 0 ? 1 : right.length / findings.length,
+    recall: truth.size === 0 ? 1 : [...truth].filter((p) => covered.has(p)).length / truth.size,
+    falsePositives: findings.filter((f) => !right.includes(f)).map((f) => f.label),
+    missed: [...truth].filter((p) => !covered.has(p)),
+  };
+}
+
+/** The issue's bar for every detector: precision and recall of 0.95 or more. */
+function expectGood(s: Score) {
+  expect(s.precision, JSON.stringify(s)).toBeGreaterThanOrEqual(0.95);
+  expect(s.recall, JSON.stringify(s)).toBeGreaterThanOrEqual(0.95);
+}
+
+describe('the analyzer on the simulated fleet, against its ground truth (precision and recall per detector)', () => {
+  // the run covers 14 minutes: windows and look-backs that fit in it (every threshold is configurable)
+  const analyzer = Config.parse({
+    analyzer: {
+      idle: { windowMinutes: 10 },
+      bottleneck: { windowMinutes: 10 },
+      links: { windowMinutes: 14 },
+      health: { windowMinutes: 14 },
+      dataQuality: { windowMinutes: 10 },
+      capacity: { windowMinutes: 10, minMinutes: 8 },
+      rightSizing: { lookbackDays: 1, minHours: 0.15 },
+    },
+  }).analyzer;
+  let found: { kind: string; subject: string; subjectType: string }[];
+  /** GPU subjects (uuid, or uuid/instance) of each job id, from what was attributed in the window. */
+  const jobGpus = new Map<string, string[]>();
+  const covers = (f: { subject: string; subjectType: string }) =>
+    f.subjectType === 'job' ? (jobGpus.get(f.subject) ?? []) : [f.subject];
+  const family = (kinds: (k: string) => boolean) =>
+    found
+      .filter((f) => kinds(f.kind))
+      .map((f) => ({ kind: f.kind, label: `${f.kind} ${f.subject}`, covers: covers(f) }));
+  const all = (kind: string) => truth.filter((t) => t.kind === kind);
+  const gpus = (t: Truth) => (t as Truth & { gpuUuids?: string[] }).gpuUuids ?? [t.gpuUuid ?? ''];
+
+  beforeAll(async () => {
+    const at = new Date(Math.floor(clock.now() / 60_000) * 60_000 - 60_000);
+    const registry = createRegistry({ defaultMetrics: false });
+    await runAnalyzerPass(
+      { db: handle.db, cluster: 'e2e', config: analyzer, metrics: createAnalyzerMetrics(registry) },
+      at,
+    );
+    found = (
+      await queryRows<{ kind: string; subject_id: string; subject_type: string }>(
+        handle.db,
+        sql`select kind, subject_id, subject_type from findings where status <> 'resolved' order by kind, subject_id`,
+      )
+    ).map((f) => ({ kind: f.kind, subject: f.subject_id, subjectType: f.subject_type }));
+    const held = await queryRows<{ job_id: string; gpu: string }>(
+      handle.db,
+      sql`select distinct j.job_id, case when g.gpu_instance_id is null then g.uuid
+          else g.uuid || '/' || g.gpu_instance_id end as gpu
+        from gpu_rollups r join jobs j on j.id = r.job_ref join gpus g on g.id = r.gpu_id`,
+    );
+    for (const h of held) jobGpus.set(h.job_id, [...(jobGpus.get(h.job_id) ?? []), h.gpu]);
+  });
+
+  it('idle: every flat-idle GPU by variant, none of the hard negatives (encoder-only, GR-engine fault, frozen, MIG parent)', () => {
+    const planted = expectedIdleGpus(fleet).map((e) => `${e.kind}|${e.subject}`);
+    expectGood(
+      score(
+        family((k) => k.startsWith('idle_gpu_')),
+        planted,
+      ),
+    );
+    const negatives = ['encoder-only', 'gr-engine-zero', 'frozen-exporter', 'busy-training', 'memory-bound'];
+    const never = new Set(truth.filter((t) => negatives.includes(t.kind)).flatMap(gpus));
+    expect(
+      family((k) => k.startsWith('idle_gpu_')).filter((f) => f.covers.some((c) => never.has(c))),
+    ).toEqual([]);
+  });
+
+  it('bottleneck: each planted class, and no ordinary job called bottlenecked', () => {
+    const classes: Record<string, string> = {
+      'memory-bound': 'bottleneck_memory_bound',
+      'thermal-throttled': 'bottleneck_throttled',
+      'input-bound': 'bottleneck_input_bound',
+      'launch-overhead': 'bottleneck_launch_overhead',
+      'compute-bound': 'bottleneck_compute_bound',
+    };
+    const planted = Object.entries(classes).flatMap(([kind, finding]) =>
+      all(kind).flatMap((t) => gpus(t).map((g) => `${finding}|${g}`)),
+    );
+    // a job's finding covers all its GPUs: the input-bound job's two count as one planted subject each
+    expectGood(
+      score(
+        family((k) => k.startsWith('bottleneck_')),
+        planted,
+      ),
+    );
+  });
+
+  it('straggler: the slow GPU of the 16-GPU job and no other', () => {
+    expectGood(
+      score(
+        family((k) => k === 'straggler'),
+        all('multi-node-straggler').map((t) => `straggler|${t.gpuUuid}`),
+      ),
+    );
+  });
+
+  it('links: the flapping port and the NVLink with errors faulty, the congested port congested; not the wrapped or reset counters', () => {
+    const planted = [
+      ...all('ib-link-flap').map((t) => `link_faulty|${t.node}/infiniband/${t.device}/1`),
+      ...all('nvlink-errors').map((t) => `link_faulty|${t.node}/nvlink/${t.gpuUuid}/-1`),
+      ...all('ib-congested-port').map((t) => `link_congested|${t.node}/infiniband/${t.device}/1`),
+    ];
+    expectGood(
+      score(
+        family((k) => k.startsWith('link_')),
+        planted,
+      ),
+    );
+  });
+
+  it('health: the overheating GPU and the one with rising ECC errors, nothing else', () => {
+    const planted = [
+      ...all('thermal-throttled').map((t) => `gpu_thermal|${t.gpuUuid}`),
+      ...all('ecc-rising').map((t) => `gpu_memory_errors|${t.gpuUuid}`),
+    ];
+    expectGood(
+      score(
+        family((k) => k.startsWith('gpu_')),
+        planted,
+      ),
+    );
+  });
+
+  it('data quality: the GR-engine fault, the frozen exporter and the NVLink reading zero; no other data in doubt', () => {
+    const planted = [
+      ...all('gr-engine-zero').map((t) => `data_gr_engine_zero|${t.gpuUuid}`),
+      ...all('frozen-exporter').map((t) => `data_frozen_series|${t.gpuUuid}`),
+      ...all('nvlink-zero').map((t) => `data_nvlink_suspect|${t.node}/nvlink/${t.gpuUuid}/-1`),
+    ];
+    expectGood(
+      score(
+        family((k) => k.startsWith('data_')),
+        planted,
+      ),
+    );
+  });
+
+  it('right-sizing: 4 of 8 GPUs idle → fewer GPUs; a small steady job → a MIG slice; nothing for busy jobs', () => {
+    const planted = [
+      ...all('fewer-gpus').flatMap((t) => gpus(t).map((g) => `right_size_gpus|${g}`)),
+      ...all('mig-fits').map((t) => `right_size_mig|${t.gpuUuid}`),
+    ];
+    expectGood(
+      score(
+        family((k) => k.startsWith('right_size_')),
+        planted,
+      ),
+    );
+  });
+
+  it('configuration drift: the node on another driver, and the node whose MIG layout differs from its pool', () => {
+    // a MIG-partitioned GPU in a pool of whole GPUs is a layout that differs within the pool: drift by definition
+    const planted = [
+      ...all('driver-drift').map((t) => `drift_config|${t.node}`),
+      ...all('mig-partitioned').map((t) => `drift_config|${t.node}`),
+    ];
+    expectGood(
+      score(
+        family((k) => k === 'drift_config'),
+        planted,
+      ),
+    );
   });
 });
