@@ -60,6 +60,16 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       nodeOverheadHourUsd: { '*': 1.2 },
     },
     costs: { intervalMinutes: 1 },
+    // a demo shows findings within minutes: short windows (production defaults are 30 minutes and 7 days)
+    analyzer: {
+      intervalMinutes: 1,
+      slowIntervalMinutes: 5,
+      idle: { windowMinutes: 10 },
+      bottleneck: { windowMinutes: 10 },
+      dataQuality: { windowMinutes: 10 },
+      capacity: { windowMinutes: 10, minMinutes: 8 },
+      rightSizing: { lookbackDays: 1, minHours: 0.25 },
+    },
     budgets: [{ name: 'research-gpu', team: 'research', monthlyUsd: 25_000 }],
   });
   const service = await startService({ config, log });
@@ -73,6 +83,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   costs         ${service.url}/api/v1/costs?groupBy=team  (and &format=csv)
   cost report   ${service.url}/reports/costs  (HTML; send the token as a Bearer header)
   budgets       ${service.url}/api/v1/budgets
+  findings      ${service.url}/api/v1/findings  (idle GPUs, bottlenecks, links, health, data quality,
+                right-sizing, drift; the first within about ten minutes)
+  recommendations ${service.url}/api/v1/recommendations
   metrics       ${service.url}/metrics
   OpenAPI       ${service.url}/openapi.json
   ground truth  ${sim.groundTruthUrl}
