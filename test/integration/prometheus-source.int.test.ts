@@ -65,6 +65,16 @@ interface RollupRow {
   sm_clock_mean_hertz: number | null;
   xid_codes: number[];
   clock_event_reasons: number;
+  gpu_util_mean: number | null;
+  gpu_util_max: number | null;
+  memory_temperature_max_celsius: number | null;
+  power_limit_watts: number | null;
+  pcie_replay_delta: number | null;
+  ecc_sbe_volatile_delta: number | null;
+  ecc_dbe_volatile_delta: number | null;
+  row_remap_failure: number | null;
+  correctable_remapped_rows: number | null;
+  uncorrectable_remapped_rows: number | null;
 }
 
 async function readRollups(db: DbHandle, fromMs: number, toMs: number): Promise<Map<string, RollupRow>> {
@@ -75,7 +85,8 @@ async function readRollups(db: DbHandle, fromMs: number, toMs: number): Promise<
     sql`select n.name as node, g.uuid, g.gpu_instance_id as gi, r.bucket::text as bucket, r.sample_count,
         r.activity_source, r.activity_mean, r.activity_max, r.sm_active_mean, r.tensor_active_mean,
         r.dram_active_mean, r.memory_used_max_bytes, r.memory_total_bytes, r.power_mean_watts, r.energy_joules,
-        r.temperature_max_celsius, r.sm_clock_mean_hertz, r.xid_codes, r.clock_event_reasons::float8 as clock_event_reasons
+        r.temperature_max_celsius, r.sm_clock_mean_hertz, r.xid_codes, r.clock_event_reasons::float8 as clock_event_reasons,
+        r.gpu_util_mean, r.gpu_util_max, r.memory_temperature_max_celsius, r.power_limit_watts, r.pcie_replay_delta, r.ecc_sbe_volatile_delta, r.ecc_dbe_volatile_delta, r.row_remap_failure, r.correctable_remapped_rows, r.uncorrectable_remapped_rows
       from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
       where r.bucket >= ${new Date(fromMs)} and r.bucket < ${new Date(toMs)}`,
   );
@@ -117,6 +128,16 @@ function compare(
     'temperature_max_celsius',
     'sm_clock_mean_hertz',
     'clock_event_reasons',
+    'gpu_util_mean',
+    'gpu_util_max',
+    'memory_temperature_max_celsius',
+    'power_limit_watts',
+    'pcie_replay_delta',
+    'ecc_sbe_volatile_delta',
+    'ecc_dbe_volatile_delta',
+    'row_remap_failure',
+    'correctable_remapped_rows',
+    'uncorrectable_remapped_rows',
   ] as const;
   const maxDiff: Record<string, number> = Object.fromEntries(columns.map((c) => [c, 0]));
   const mismatches: string[] = [];
