@@ -222,6 +222,7 @@ async function runAnalyzeCommand(
         config: config.analyzer,
         metrics,
         scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
+        budgets: config.budgets,
       },
       at,
     );

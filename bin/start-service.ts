@@ -153,6 +153,7 @@ export async function startService(options: {
               config: config.analyzer,
               metrics: analyzerMetrics,
               scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
+              budgets: config.budgets,
             },
             new Date(now),
             { slow },

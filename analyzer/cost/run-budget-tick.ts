@@ -27,7 +27,8 @@ export interface BudgetTickDeps {
   now: Date;
   /** Spend per UTC day (`day` YYYY-MM-DD) and scope value (`key`), exact decimal `costUsd`. */
   loadDailySpend: (q: DailySpendQuery) => Promise<{ day: string; key: string; costUsd: string }[]>;
-  metrics: BudgetMetrics;
+  /** Absent: forecast only (the analyzer's budget findings), the gauges left to the cost side. */
+  metrics?: BudgetMetrics;
 }
 
 /** Forecasts every configured budget for the month `now` falls in and refreshes the budget gauges. */
@@ -57,7 +58,7 @@ export async function runBudgetTick(deps: BudgetTickDeps): Promise<BudgetStatus[
       historyFrom: earliestDay(spend),
     });
   });
-  deps.metrics.update(statuses);
+  deps.metrics?.update(statuses);
   return statuses;
 }
 

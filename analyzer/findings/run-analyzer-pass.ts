@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
-import type { AnalyzerConfig, Config } from '../../core/config.js';
+import type { AnalyzerConfig, BudgetConfig, Config } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { AnalyzerMetrics } from './analyzer-metrics.js';
 import { applyDetections, type Detection } from './apply-detections.js';
 import { BOTTLENECK_KINDS, detectBottlenecks } from './detect-bottlenecks.js';
+import { BUDGET_KINDS, detectBudgetRisk } from './detect-budget-risk.js';
 import { DATA_QUALITY_KINDS, detectDataQuality } from './detect-data-quality.js';
 import { DRIFT_KINDS, detectDrift } from './detect-drift.js';
 import { detectGpuHealth, HEALTH_KINDS } from './detect-gpu-health.js';
@@ -27,6 +28,8 @@ export async function runAnalyzerPass(
     /** By collector target kind, to tell a scrape about to time out. */
     scrapeTimeoutSeconds?: Readonly<Record<string, number>>;
     rightSizing?: RightSizingOptions;
+    /** The configured budgets, for spend against budget. */
+    budgets?: readonly BudgetConfig[];
   },
   at: Date,
   options: { slow?: boolean } = {},
@@ -46,6 +49,7 @@ export async function runAnalyzerPass(
     ...(await detectDataQuality(db, cluster, at, config.dataQuality, deps.scrapeTimeoutSeconds)),
   });
   runs.push({ kinds: POOL_KINDS, ...(await detectPoolCapacity(db, cluster, at, config.capacity)) });
+  runs.push({ kinds: BUDGET_KINDS, ...(await detectBudgetRisk(db, cluster, at, deps.budgets ?? [])) });
   if (slow) {
     runs.push({ kinds: DRIFT_KINDS, ...(await detectDrift(db, cluster, at, config.drift)) });
     runs.push({

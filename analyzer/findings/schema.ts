@@ -15,7 +15,7 @@ const money = () => numeric({ precision: 24, scale: 10 });
 
 export type FindingStatus = 'open' | 'updated' | 'resolved';
 export type FindingSeverity = 'info' | 'warning' | 'critical';
-export type SubjectType = 'gpu' | 'job' | 'node' | 'link' | 'pool' | 'team';
+export type SubjectType = 'gpu' | 'job' | 'node' | 'link' | 'pool' | 'team' | 'project';
 
 /** What a detector saw: the metric, the window, the values and the threshold it compared them with. */
 export interface FindingEvidence {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 
-const subjectType = z.enum(['gpu', 'job', 'node', 'link', 'pool', 'team']);
+const subjectType = z.enum(['gpu', 'job', 'node', 'link', 'pool', 'team', 'project']);
 const money = z.string().nullable().openapi({ description: 'Exact decimal dollars' });
 
 export const FindingListQuery = z.object({
