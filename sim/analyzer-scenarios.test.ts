@@ -43,7 +43,9 @@ describe('analyzer scenario placement', () => {
     const firstAnalyzer = truth.scenarios.findIndex((s) => s.kind === 'fewer-gpus');
     const earlier = new Set(truth.scenarios.slice(0, firstAnalyzer).flatMap((s) => s.nodes ?? [s.node]));
     const analyzer = truth.scenarios.slice(firstAnalyzer);
-    expect(analyzer).toHaveLength(11);
+    // The 11 analyzer kinds, then job-gap, placed after them on the same terms.
+    expect(analyzer.map((s) => s.kind).filter((kind) => kind !== 'job-gap')).toHaveLength(11);
+    expect(analyzer.at(-1)?.kind).toBe('job-gap');
     for (const s of analyzer) expect(earlier.has(s.node), s.id).toBe(false);
     const gpus = analyzer.flatMap((s) => ('gpuUuids' in s ? s.gpuUuids : s.gpuUuid ? [s.gpuUuid] : []));
     expect(new Set(gpus).size).toBe(gpus.length);

@@ -18,7 +18,7 @@ import type { Allocation, PodRef, SimGpu, SimNode } from './types.js';
 import { createBackgroundWorkload } from './workloads.js';
 
 type AnalyzerKind = AnalyzerScenarioTruth['kind'];
-type GpuKind = Exclude<AnalyzerKind, 'fewer-gpus' | 'driver-drift'>;
+type GpuKind = Exclude<AnalyzerKind, 'fewer-gpus' | 'driver-drift' | 'job-gap'>;
 
 /** The GPU scenarios, how many GPUs of one node each takes, and the job name a pod gets. */
 const gpuKinds: readonly (readonly [GpuKind, number, string])[] = [
@@ -35,7 +35,7 @@ const gpuKinds: readonly (readonly [GpuKind, number, string])[] = [
 
 export interface AnalyzerPlan {
   id: string;
-  kind: AnalyzerKind;
+  kind: Exclude<AnalyzerKind, 'job-gap'>;
   nodeIndex: number;
   /** The GPUs the scenario takes; all for `fewer-gpus`, none for `driver-drift` (a node attribute). */
   gpuIndices: number[];
@@ -48,7 +48,7 @@ const minuteMs = 60_000;
 const idleContextMib = 500;
 const smallJobMib = 6_144;
 
-export function createAnalyzerRandom(seedKey: number, stream: 1 | 2): Random {
+export function createAnalyzerRandom(seedKey: number, stream: 1 | 2 | 3): Random {
   return createRandom(hashInts(seedKey, analyzerSalt, stream));
 }
 

@@ -25,14 +25,15 @@ function classifyIdle(allocation: Allocation | undefined, workload: Workload): E
 /**
  * Every GPU and MIG instance whose load is flat idle (activity level 0, no swing), as an idle detector should
  * classify it. Left out, since their data supports no verdict: the nodes whose exporter hangs and the GPUs
- * whose exporter is frozen.
+ * whose exporter is frozen; and GPUs changing hands (`job-gap`), whose short idle stretch is no idle verdict.
  */
 export function expectedIdleGpus(fleet: Fleet): ExpectedIdleGpu[] {
   const out: ExpectedIdleGpu[] = [];
   for (const node of fleet.nodes) {
     if (node.exporterHangs) continue;
     for (const gpu of node.gpus) {
-      if (gpu.frozen) continue;
+      // A GPU between two jobs is not idle capacity, whatever one of its spans shows.
+      if (gpu.frozen || gpu.schedule) continue;
       if (gpu.instances.length === 0) {
         if (isFlatIdle(gpu.workload))
           out.push({ subject: gpu.uuid, kind: classifyIdle(gpu.allocation, gpu.workload) });

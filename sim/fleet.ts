@@ -23,6 +23,7 @@ import { computeNvlinkErrors, renderNvlinkErrorText } from './formats/nvlink-err
 import { renderPodList } from './formats/pod-list.js';
 import type { GroundTruth, ScenarioTruth } from './ground-truth.js';
 import { createRandom, hashInts, toSeedKey } from './hash.js';
+import { planJobGaps, plantJobGap } from './job-gap-scenario.js';
 import { listPods, type SimPod } from './jobs/pods.js';
 import { listSlurmJobs, type SimSlurmJob } from './jobs/slurm-jobs.js';
 import { createSlurmRenderers, type SlurmRenderers } from './jobs/slurm-render.js';
@@ -92,11 +93,15 @@ export function createFleet(options: FleetOptions): Fleet {
     nodeCount,
     new Set(plans.map((plan) => plan.nodeIndex)),
   );
+  const taken = new Set([
+    ...plans.map((plan) => plan.nodeIndex),
+    ...fabricPlans.flatMap((plan) => plan.nodeIndices),
+  ]);
   const analyzerPlans = planAnalyzerScenarios(
     createAnalyzerRandom(seedKey, 1),
     nodeCount,
     gpusPerNode,
-    new Set([...plans.map((plan) => plan.nodeIndex), ...fabricPlans.flatMap((plan) => plan.nodeIndices)]),
+    taken,
   );
   const nodes = Array.from({ length: nodeCount }, (_, i) =>
     buildNode(seedKey, i, nodeCount, gpusPerNode, {
@@ -114,6 +119,9 @@ export function createFleet(options: FleetOptions): Fleet {
   const analyzerRandom = createAnalyzerRandom(seedKey, 2);
   for (const plan of analyzerPlans)
     scenarios.push(plantAnalyzerScenario(plan, nodes[plan.nodeIndex]!, { random: analyzerRandom, startMs }));
+  const gapRandom = createAnalyzerRandom(seedKey, 3);
+  for (const plan of planJobGaps(gapRandom, nodes, taken, analyzerPlans))
+    scenarios.push(plantJobGap(plan, nodes[plan.nodeIndex]!, { random: gapRandom, startMs }));
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const labelBlocks = new Map<string, NodeLabelBlocks>(
     nodes.map((node) => [node.name, buildNodeLabelBlocks(node)]),
@@ -142,7 +150,10 @@ export function createFleet(options: FleetOptions): Fleet {
     getNode: (name) => byName.get(name),
     sampleNode,
     renderNode: (name, tMs) => {
-      const blocks = labelBlocks.get(name);
+      const node = byName.get(name);
+      const blocks = node?.gpus.some((gpu) => gpu.schedule)
+        ? buildNodeLabelBlocks(node, tMs)
+        : labelBlocks.get(name);
       const samples = sampleNode(name, tMs);
       if (!blocks || !samples) return undefined;
       const text = renderDcgmExporterText(blocks, samples);

@@ -26,6 +26,7 @@ export const scenarioKinds = [
   'mig-fits',
   'ecc-rising',
   'driver-drift',
+  'job-gap',
 ] as const;
 
 export type ScenarioKind = (typeof scenarioKinds)[number];
@@ -171,7 +172,7 @@ export type FabricScenarioTruth =
 /**
  * Scenarios placed for the analyzer's detectors (analyzer-scenarios.ts): idle and its hard negatives, the
  * bottleneck classes, data quality, right-sizing, health and config drift. Each names its job (`jobId`, and
- * `pod` on Kubernetes) except `driver-drift`, a node attribute.
+ * `pod` on Kubernetes) except `driver-drift`, a node attribute, and `job-gap`, which names its two in `expect`.
  */
 export type AnalyzerScenarioTruth =
   | { kind: 'idle-allocated'; expect: { activityMax: number; memoryUsedMib: number } }
@@ -196,7 +197,12 @@ export type AnalyzerScenarioTruth =
       kind: 'ecc-rising';
       expect: { sbePerMinute: number; correctableRemappedRowsIncrease: 1; remapAtMs: number };
     }
-  | { kind: 'driver-drift'; expect: { driverVersion: string; poolDriverVersion: string } };
+  | { kind: 'driver-drift'; expect: { driverVersion: string; poolDriverVersion: string } }
+  | {
+      /** An idle negative: one Slurm job ends, the GPU is unallocated and flat idle, the next job starts. */
+      kind: 'job-gap';
+      expect: { gapFromMs: number; gapToMs: number; jobBefore: string; jobAfter: string };
+    };
 
 export interface GroundTruth {
   seed: number;

@@ -1,3 +1,4 @@
+import { listGpuSpans, resolveGpuAt } from './gpu-schedule.js';
 import { hashToSigned } from './hash.js';
 import { type GpuModel, throttleReason } from './models.js';
 import type { ActivitySample, GpuSample, SimGpu, Workload } from './types.js';
@@ -94,8 +95,24 @@ function computeEnergyMj(model: GpuModel, gpu: SimGpu, terms: PowerTerm[], secon
     joules +=
       term.weight * term.workload.powerSpanW * integrateWave(term.workload.activity, bootSeconds, seconds);
   }
+  return finishEnergyMj(gpu, joules, bootSeconds, seconds);
+}
+
+function finishEnergyMj(gpu: SimGpu, joules: number, bootSeconds: number, seconds: number): number {
   for (const ripple of gpu.ripples) joules += integrateWave(ripple, bootSeconds, seconds);
   return Math.round(joules * 1000);
+}
+
+/** A scheduled (whole) GPU's energy: each span's load integrated over the part of it since boot. */
+function computeScheduledEnergyMj(model: GpuModel, gpu: SimGpu, epochMs: number, seconds: number): number {
+  const bootSeconds = -gpu.uptimeSeconds;
+  let joules = model.powerIdleW * (seconds - bootSeconds);
+  for (const span of listGpuSpans(gpu)) {
+    const fromS = Math.max(bootSeconds, (span.fromMs - epochMs) / 1000);
+    const toS = Math.min(seconds, (span.toMs - epochMs) / 1000);
+    if (toS > fromS) joules += span.workload.powerSpanW * integrateWave(span.workload.activity, fromS, toS);
+  }
+  return finishEnergyMj(gpu, joules, bootSeconds, seconds);
 }
 
 function findXidCode(gpu: SimGpu, tMs: number): number {
@@ -215,7 +232,13 @@ function zeroProfiling(activity: ActivitySample): ActivitySample {
 }
 
 /** Every reading of one GPU at `tMs`: a pure function of the GPU, its model and the time. */
-export function computeGpuSample(gpu: SimGpu, model: GpuModel, epochMs: number, tMs: number): GpuSample {
+export function computeGpuSample(
+  scheduled: SimGpu,
+  model: GpuModel,
+  epochMs: number,
+  tMs: number,
+): GpuSample {
+  const gpu = resolveGpuAt(scheduled, tMs);
   const frozen = gpu.frozen;
   if (frozen && tMs >= frozen.fromMs) {
     const { sample } = frozen;
@@ -245,7 +268,9 @@ export function computeGpuSample(gpu: SimGpu, model: GpuModel, epochMs: number, 
     throttleReasonsMask: heat.throttleReasonsMask,
     memClockMhz: model.memClockMhz,
     powerW,
-    energyMj: computeEnergyMj(model, gpu, terms, seconds),
+    energyMj: scheduled.schedule
+      ? computeScheduledEnergyMj(model, scheduled, epochMs, seconds)
+      : computeEnergyMj(model, gpu, terms, seconds),
     pcieReplayCount: 0,
     eccSbeVolatileTotal: ecc.sbe,
     eccDbeVolatileTotal: 0,

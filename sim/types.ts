@@ -85,6 +85,17 @@ export interface SimGpu {
   frozen?: { fromMs: number; sample: GpuSample };
   /** Single-bit ECC errors counting up from `fromMs`, and one correctable row remap at `remapAtMs`. */
   eccFault?: EccFault;
+  /**
+   * A whole GPU changing hands: from each phase's `fromMs` until the next one's, its allocation and workload
+   * replace `allocation`/`workload`, which hold before the first. Absent: they hold all the time.
+   */
+  schedule?: GpuPhase[];
+}
+
+export interface GpuPhase {
+  fromMs: number;
+  allocation: Allocation | undefined;
+  workload: Workload;
 }
 
 export interface EccFault {

@@ -1,3 +1,4 @@
+import { listGpuSpans } from '../gpu-schedule.js';
 import type { IbPortFault, SimGpu, SimNode, Workload } from '../types.js';
 import { integrateWave } from '../waves.js';
 
@@ -65,8 +66,7 @@ interface Traffic {
   rxPerActivity: number;
 }
 
-function describeTraffic(gpu: SimGpu): Traffic {
-  const workload = gpu.workload;
+function describeTraffic(workload: Workload): Traffic {
   const spanning = workload.ibBytesPerSecond;
   if (spanning !== undefined) return { workload, txPerActivity: spanning, rxPerActivity: spanning };
   return { workload, txPerActivity: localTxPerActivity, rxPerActivity: localRxPerActivity };
@@ -78,6 +78,20 @@ function integrateTraffic(traffic: Traffic, fromS: number, toS: number): { tx: n
   const active = integrateWave(traffic.workload.activity, fromS, toS);
   const base = managementBytesPerSecond * (toS - fromS);
   return { tx: base + traffic.txPerActivity * active, rx: base + traffic.rxPerActivity * active };
+}
+
+/** Bytes each way between two epoch times, span by span for a GPU that changes hands. */
+function integrateGpuTraffic(gpu: SimGpu, fromMs: number, toMs: number, startMs: number) {
+  const toS = (ms: number) => (ms - startMs) / 1000;
+  if (!gpu.schedule) return integrateTraffic(describeTraffic(gpu.workload), toS(fromMs), toS(toMs));
+  const total = { tx: 0, rx: 0 };
+  for (const span of listGpuSpans(gpu)) {
+    const from = toS(Math.max(span.fromMs, fromMs));
+    const part = integrateTraffic(describeTraffic(span.workload), from, toS(Math.min(span.toMs, toMs)));
+    total.tx += part.tx;
+    total.rx += part.rx;
+  }
+  return total;
 }
 
 interface Window {
@@ -112,14 +126,9 @@ function computeDataBytes(
     const bytes = fault.bytesPerSecond * (toS(tMs) - toS(fault.firstWrapMs)) + periods * 4 * counter32;
     return { tx: bytes, rx: bytes };
   }
-  const traffic = describeTraffic(gpu);
-  const total = integrateTraffic(traffic, toS(originMs), toS(tMs));
+  const total = integrateGpuTraffic(gpu, originMs, tMs, startMs);
   for (const down of listDownIntervals(fault)) {
-    const lost = integrateTraffic(
-      traffic,
-      toS(Math.max(down.fromMs, originMs)),
-      toS(Math.min(down.toMs, tMs)),
-    );
+    const lost = integrateGpuTraffic(gpu, Math.max(down.fromMs, originMs), Math.min(down.toMs, tMs), startMs);
     total.tx -= lost.tx;
     total.rx -= lost.rx;
   }

@@ -1,3 +1,4 @@
+import { resolveGpuAt } from '../gpu-schedule.js';
 import type { Allocation, GpuSample, SimGpu, SimGpuInstance, SimNode } from '../types.js';
 import { dcgmFields } from './dcgm-fields.js';
 
@@ -51,11 +52,13 @@ export function buildLabelBlock(
   return `{${labels.map(([key, value]) => `${key}="${escapeLabelValue(value)}"`).join(',')}}`;
 }
 
-export function buildNodeLabelBlocks(node: SimNode): NodeLabelBlocks {
+/** The node's blocks with each GPU's holder at `tMs` (for a scheduled GPU; the others have one holder). */
+export function buildNodeLabelBlocks(node: SimNode, tMs = Number.NEGATIVE_INFINITY): NodeLabelBlocks {
   return {
-    devices: node.gpus.map((gpu) =>
-      buildLabelBlock(node, gpu, undefined, gpu.instances.length === 0 ? gpu.allocation : undefined),
-    ),
+    devices: node.gpus.map((gpu) => {
+      const allocation = gpu.instances.length === 0 ? resolveGpuAt(gpu, tMs).allocation : undefined;
+      return buildLabelBlock(node, gpu, undefined, allocation);
+    }),
     instances: node.gpus.map((gpu) =>
       gpu.instances.map((instance) => buildLabelBlock(node, gpu, instance, instance.allocation)),
     ),
