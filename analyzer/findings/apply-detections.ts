@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { parseDecimal } from '../../core/decimal.js';
 import {
@@ -46,11 +46,18 @@ export function findingFingerprint(cluster: string, d: Pick<Detection, 'kind' | 
   return [cluster, d.kind, d.subject.type, d.subject.id].join('|');
 }
 
+/** Rows per multi-row insert: 15 columns each stays far under PostgreSQL's 65,535 bind parameters. */
+const INSERT_CHUNK = 1000;
+
+type FindingRow = typeof findings.$inferSelect;
+type RecommendationRow = typeof recommendations.$inferSelect;
+
 /**
  * Applies one analyzer run (as of `at`) to the stored findings, in one transaction. `kinds` are the kinds the run
  * evaluated: an open finding of those kinds that the run did not see again is resolved; other kinds are left
  * alone (their detector did not run). Re-sightings update rather than duplicate; a change of severity, evidence
- * or impact bumps the version and marks it `updated`.
+ * or impact bumps the version and marks it `updated`. Set-based: a handful of statements whatever the number of
+ * findings (thousands on a 10,000-GPU fleet), not a few per finding.
  */
 export async function applyDetections(
   db: Db,
@@ -65,14 +72,28 @@ export async function applyDetections(
     recommendationsExpired: 0,
   };
   const { cluster, at } = run;
+  const byFingerprint = new Map<string, Detection>();
+  for (const d of run.detections) {
+    const fingerprint = findingFingerprint(cluster, d);
+    if (!byFingerprint.has(fingerprint)) byFingerprint.set(fingerprint, d);
+  }
   await db.transaction(async (tx) => {
     const t = tx as unknown as Db;
-    const seen = new Set<string>();
-    for (const d of run.detections) {
-      const fingerprint = findingFingerprint(cluster, d);
-      if (seen.has(fingerprint)) continue;
-      seen.add(fingerprint);
-      const [existing] = await t.select().from(findings).where(eq(findings.fingerprint, fingerprint));
+    const fingerprints = [...byFingerprint.keys()];
+    const existing: FindingRow[] = await t
+      .select()
+      .from(findings)
+      .where(
+        sql`${findings.fingerprint} = any(${sql.param(fingerprints)}::text[]) or (${findings.cluster} = ${cluster}
+          and ${findings.kind} = any(${sql.param([...run.kinds])}::text[]) and ${findings.status} <> 'resolved')`,
+      );
+    const stored = new Map(existing.map((f) => [f.fingerprint, f]));
+
+    const inserts: (typeof findings.$inferInsert)[] = [];
+    const changes: Record<string, unknown>[] = [];
+    const touched: number[] = [];
+    const ids = new Map<string, number>();
+    for (const [fingerprint, d] of byFingerprint) {
       const fields = {
         severity: d.severity,
         title: d.title,
@@ -80,78 +101,94 @@ export async function applyDetections(
         impactCostUsd: d.impactCostUsd ?? null,
         impactMonthlyUsd: d.impactMonthlyUsd ?? null,
         recommendation: d.recommendation ?? null,
-        lastSeenAt: at,
       };
-      let id: number;
-      if (!existing) {
-        const [row] = await t
-          .insert(findings)
-          .values({
-            cluster,
-            kind: d.kind,
-            subjectType: d.subject.type,
-            subjectId: d.subject.id,
-            fingerprint,
-            status: 'open',
-            firstSeenAt: at,
-            ...fields,
-          })
-          .returning({ id: findings.id });
-        id = row?.id ?? 0;
+      const f = stored.get(fingerprint);
+      if (!f) {
+        inserts.push({
+          cluster,
+          kind: d.kind,
+          subjectType: d.subject.type,
+          subjectId: d.subject.id,
+          fingerprint,
+          status: 'open',
+          firstSeenAt: at,
+          lastSeenAt: at,
+          ...fields,
+        });
         result.opened++;
-      } else if (existing.status === 'resolved') {
-        await t
-          .update(findings)
-          .set({
-            ...fields,
-            status: 'open',
-            firstSeenAt: at,
-            resolvedAt: null,
-            version: existing.version + 1,
-          })
-          .where(eq(findings.id, existing.id));
-        id = existing.id;
-        result.reopened++;
-      } else {
-        const changed =
-          existing.severity !== d.severity ||
-          !sameMoney(existing.impactCostUsd, fields.impactCostUsd) ||
-          JSON.stringify(existing.evidence.values) !== JSON.stringify(d.evidence.values);
-        await t
-          .update(findings)
-          .set(changed ? { ...fields, status: 'updated', version: existing.version + 1 } : { lastSeenAt: at })
-          .where(eq(findings.id, existing.id));
-        id = existing.id;
-        if (changed) result.updated++;
-        else result.unchanged++;
+        continue;
       }
-      if (d.recommend) await upsertRecommendation(t, id, cluster, d, at);
+      ids.set(fingerprint, f.id);
+      if (f.status === 'resolved') {
+        changes.push({
+          id: f.id,
+          ...fields,
+          status: 'open',
+          firstSeenAt: at,
+          resolvedAt: null,
+          version: f.version + 1,
+        });
+        result.reopened++;
+      } else if (
+        f.severity !== d.severity ||
+        !sameMoney(f.impactCostUsd, fields.impactCostUsd) ||
+        JSON.stringify(f.evidence.values) !== JSON.stringify(d.evidence.values)
+      ) {
+        changes.push({
+          id: f.id,
+          ...fields,
+          status: 'updated',
+          firstSeenAt: f.firstSeenAt,
+          resolvedAt: f.resolvedAt,
+          version: f.version + 1,
+        });
+        result.updated++;
+      } else {
+        touched.push(f.id);
+        result.unchanged++;
+      }
+    }
+    for (let k = 0; k < inserts.length; k += INSERT_CHUNK) {
+      const made = await t
+        .insert(findings)
+        .values(inserts.slice(k, k + INSERT_CHUNK))
+        .returning({ id: findings.id, fingerprint: findings.fingerprint });
+      for (const m of made) ids.set(m.fingerprint, m.id);
+    }
+    if (changes.length > 0) {
+      await t.execute(sql`update findings f set severity = v.severity, title = v.title, evidence = v.evidence,
+          impact_cost_usd = v."impactCostUsd", impact_monthly_usd = v."impactMonthlyUsd",
+          recommendation = v.recommendation, status = v.status, first_seen_at = v."firstSeenAt",
+          resolved_at = v."resolvedAt", version = v.version, last_seen_at = ${at}
+        from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) as v(id int, severity text, title text,
+          evidence jsonb, "impactCostUsd" numeric, "impactMonthlyUsd" numeric, recommendation text, status text,
+          "firstSeenAt" timestamptz, "resolvedAt" timestamptz, version int)
+        where f.id = v.id`);
+    }
+    if (touched.length > 0) {
+      await t.execute(
+        sql`update findings set last_seen_at = ${at} where id = any(${sql.param(touched)}::int[])`,
+      );
     }
 
-    if (run.kinds.length > 0) {
-      const stale = await t
-        .select({ id: findings.id, fingerprint: findings.fingerprint })
-        .from(findings)
-        .where(
-          and(
-            eq(findings.cluster, cluster),
-            inArray(findings.kind, [...run.kinds]),
-            ne(findings.status, 'resolved'),
-          ),
-        );
-      const gone = stale.filter((f) => !seen.has(f.fingerprint)).map((f) => f.id);
-      if (gone.length > 0) {
-        await t
-          .update(findings)
-          .set({ status: 'resolved', resolvedAt: at, version: sql`${findings.version} + 1` })
-          .where(inArray(findings.id, gone));
-        await t
-          .update(recommendations)
-          .set({ status: 'resolved', updatedAt: at, version: sql`${recommendations.version} + 1` })
-          .where(and(inArray(recommendations.findingId, gone), eq(recommendations.status, 'open')));
-        result.resolved = gone.length;
-      }
+    const gone = existing
+      .filter(
+        (f) => f.status !== 'resolved' && run.kinds.includes(f.kind) && !byFingerprint.has(f.fingerprint),
+      )
+      .map((f) => f.id);
+    if (gone.length > 0) {
+      await t
+        .update(findings)
+        .set({ status: 'resolved', resolvedAt: at, version: sql`${findings.version} + 1` })
+        .where(inArray(findings.id, gone));
+      await t
+        .update(recommendations)
+        .set({ status: 'resolved', updatedAt: at, version: sql`${recommendations.version} + 1` })
+        .where(and(inArray(recommendations.findingId, gone), eq(recommendations.status, 'open')));
+      result.resolved = gone.length;
     }
+
+    await applyRecommendations(t, cluster, at, byFingerprint, ids);
     const expired = await t
       .update(recommendations)
       .set({ status: 'expired', updatedAt: at, version: sql`${recommendations.version} + 1` })
@@ -168,52 +205,90 @@ export async function applyDetections(
   return result;
 }
 
-async function upsertRecommendation(db: Db, findingId: number, cluster: string, d: Detection, at: Date) {
-  const r = d.recommend;
-  if (!r) return;
-  const expiresAt = new Date(at.getTime() + r.ttlHours * 3_600_000);
-  const [existing] = await db
+/**
+ * The recommendations of the findings seen in this run: new ones inserted, changed ones (or ones no longer open)
+ * reopened with version + 1, unchanged ones only given a later expiry.
+ */
+async function applyRecommendations(
+  db: Db,
+  cluster: string,
+  at: Date,
+  detections: ReadonlyMap<string, Detection>,
+  findingIds: ReadonlyMap<string, number>,
+) {
+  const wanted: { findingId: number; d: Detection; r: NonNullable<Detection['recommend']> }[] = [];
+  for (const [fingerprint, d] of detections) {
+    const findingId = findingIds.get(fingerprint);
+    if (d.recommend && findingId !== undefined) wanted.push({ findingId, d, r: d.recommend });
+  }
+  if (wanted.length === 0) return;
+  const existing: RecommendationRow[] = await db
     .select()
     .from(recommendations)
-    .where(and(eq(recommendations.findingId, findingId), eq(recommendations.action, r.action)));
-  if (!existing) {
-    await db.insert(recommendations).values({
-      findingId,
-      cluster,
-      action: r.action,
-      subjectType: d.subject.type,
-      subjectId: d.subject.id,
-      expectedMonthlySavingsUsd: r.expectedMonthlySavingsUsd,
-      risk: r.risk,
-      status: 'open',
-      details: r.details,
-      createdAt: at,
-      updatedAt: at,
-      expiresAt,
-    });
-    return;
-  }
-  const changed =
-    existing.status !== 'open' ||
-    existing.risk !== r.risk ||
-    !sameMoney(existing.expectedMonthlySavingsUsd, r.expectedMonthlySavingsUsd) ||
-    JSON.stringify(existing.details) !== JSON.stringify(r.details);
-  await db
-    .update(recommendations)
-    .set(
+    .where(sql`${recommendations.findingId} = any(${sql.param(wanted.map((w) => w.findingId))}::int[])`);
+  const stored = new Map(existing.map((r) => [`${r.findingId}|${r.action}`, r]));
+  const inserts: (typeof recommendations.$inferInsert)[] = [];
+  const changes: Record<string, unknown>[] = [];
+  for (const { findingId, d, r } of wanted) {
+    const expiresAt = new Date(at.getTime() + r.ttlHours * 3_600_000);
+    const e = stored.get(`${findingId}|${r.action}`);
+    if (!e) {
+      inserts.push({
+        findingId,
+        cluster,
+        action: r.action,
+        subjectType: d.subject.type,
+        subjectId: d.subject.id,
+        expectedMonthlySavingsUsd: r.expectedMonthlySavingsUsd,
+        risk: r.risk,
+        status: 'open',
+        details: r.details,
+        createdAt: at,
+        updatedAt: at,
+        expiresAt,
+      });
+      continue;
+    }
+    const changed =
+      e.status !== 'open' ||
+      e.risk !== r.risk ||
+      !sameMoney(e.expectedMonthlySavingsUsd, r.expectedMonthlySavingsUsd) ||
+      JSON.stringify(e.details) !== JSON.stringify(r.details);
+    changes.push(
       changed
         ? {
+            id: e.id,
             status: 'open',
             risk: r.risk,
-            expectedMonthlySavingsUsd: r.expectedMonthlySavingsUsd,
+            savings: r.expectedMonthlySavingsUsd,
             details: r.details,
             updatedAt: at,
             expiresAt,
-            version: existing.version + 1,
+            version: e.version + 1,
           }
-        : { expiresAt },
-    )
-    .where(eq(recommendations.id, existing.id));
+        : {
+            id: e.id,
+            status: e.status,
+            risk: e.risk,
+            savings: e.expectedMonthlySavingsUsd,
+            details: e.details,
+            updatedAt: e.updatedAt,
+            expiresAt,
+            version: e.version,
+          },
+    );
+  }
+  for (let k = 0; k < inserts.length; k += INSERT_CHUNK) {
+    await db.insert(recommendations).values(inserts.slice(k, k + INSERT_CHUNK));
+  }
+  if (changes.length > 0) {
+    await db.execute(sql`update recommendations r set status = v.status, risk = v.risk,
+        expected_monthly_savings_usd = v.savings, details = v.details, updated_at = v."updatedAt",
+        expires_at = v."expiresAt", version = v.version
+      from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb) as v(id int, status text, risk text, savings numeric,
+        details jsonb, "updatedAt" timestamptz, "expiresAt" timestamptz, version int)
+      where r.id = v.id`);
+  }
 }
 
 /** Stored numerics come back with 10 places; compare values, not text. */
