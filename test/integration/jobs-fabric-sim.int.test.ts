@@ -428,7 +428,7 @@ describe('the analyzer on the simulated fleet, against its ground truth (precisi
     for (const h of held) jobGpus.set(h.job_id, [...(jobGpus.get(h.job_id) ?? []), h.gpu]);
   });
 
-  it('idle: every flat-idle GPU by variant, none of the hard negatives (encoder-only, GR-engine fault, frozen, MIG parent)', () => {
+  it('idle: every flat-idle GPU by variant, none of the hard negatives (encoder-only, GR-engine fault, frozen, between two jobs)', () => {
     const planted = expectedIdleGpus(fleet).map((e) => `${e.kind}|${e.subject}`);
     expectGood(
       score(
@@ -436,7 +436,14 @@ describe('the analyzer on the simulated fleet, against its ground truth (precisi
         planted,
       ),
     );
-    const negatives = ['encoder-only', 'gr-engine-zero', 'frozen-exporter', 'busy-training', 'memory-bound'];
+    const negatives = [
+      'encoder-only',
+      'gr-engine-zero',
+      'frozen-exporter',
+      'busy-training',
+      'memory-bound',
+      'job-gap',
+    ];
     const never = new Set(truth.filter((t) => negatives.includes(t.kind)).flatMap(gpus));
     expect(
       family((k) => k.startsWith('idle_gpu_')).filter((f) => f.covers.some((c) => never.has(c))),
