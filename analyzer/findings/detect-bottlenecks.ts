@@ -73,20 +73,21 @@ async function loadJobGpus(db: Db, cluster: string, from: Date, to: Date): Promi
           avg(r.pcie_rx_bytes_per_second) as pcie_rx,
           max(r.temperature_max_celsius) as temp_max, avg(r.sm_clock_mean_hertz) as sm_clock
         from gpu_rollups r where r.bucket >= ${from} and r.bucket < ${to} and r.job_ref is not null
-        group by r.gpu_id, r.job_ref)
+        group by r.gpu_id, r.job_ref),
+      -- each IB port once over the window, then matched to the GPUs it serves (by HCA affinity), or to every GPU
+      -- of its node when the node's ports name none
+      ports as (
+        select l.node_id, l.gpu_indices, avg(lr.utilization_max) as util, avg(lr.xmit_wait_per_second) as xmit_wait,
+          bool_or(cardinality(l.gpu_indices) > 0) over (partition by l.node_id) as node_has_affinity
+        from links l join link_rollups lr on lr.link_id = l.id
+        where l.link_type = 'infiniband' and lr.bucket >= ${from} and lr.bucket < ${to}
+        group by l.id, l.node_id, l.gpu_indices)
       select w.*, g.uuid, g.gpu_instance_id, g.gpu_index, g.model, n.name as node, j.job_id, j.name as job_name, j.source,
         j.team, ib.util as ib_util, ib.xmit_wait as ib_xmit_wait
       from w join gpus g on g.id = w.gpu_id join nodes n on n.id = g.node_id join jobs j on j.id = w.job_ref
       left join lateral (
-        -- the IB ports serving this GPU (by the HCA's GPU affinity), or every port of the node when none says
-        select max(p.util) as util, max(p.xmit_wait) as xmit_wait from (
-          select l.gpu_indices, avg(lr.utilization_max) as util, avg(lr.xmit_wait_per_second) as xmit_wait
-          from links l join link_rollups lr on lr.link_id = l.id
-          where l.node_id = n.id and l.link_type = 'infiniband' and lr.bucket >= ${from} and lr.bucket < ${to}
-          group by l.id, l.gpu_indices) p
-        where g.gpu_index = any(p.gpu_indices)
-          or not exists (select 1 from links l2 where l2.node_id = n.id and l2.link_type = 'infiniband'
-            and cardinality(l2.gpu_indices) > 0)) ib on true
+        select max(p.util) as util, max(p.xmit_wait) as xmit_wait from ports p
+        where p.node_id = n.id and (g.gpu_index = any(p.gpu_indices) or not p.node_has_affinity)) ib on true
       where n.cluster = ${cluster}`,
   );
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
