@@ -87,6 +87,31 @@ describe('applyDetections', () => {
     expect(new Date(b?.first_seen_at ?? 0)).toEqual(at(65));
   });
 
+  it('counts a finding seen again with the same values unchanged, whatever order jsonb gives its keys back in', async () => {
+    const d = idle('GPU-a', 'info', 30);
+    // jsonb stores keys shortest first, then bytewise: this object comes back in another order
+    const reordered: Detection = {
+      ...d,
+      evidence: { ...d.evidence, values: { node: 'n1', idleMinutes: 30, activityMax: 0.01 } },
+      recommend: d.recommend && { ...d.recommend, details: { team: 'ml', node: 'n1' } },
+    };
+    await applyDetections(handle.db, {
+      cluster: 'c1',
+      at: at(0),
+      kinds: ['idle_gpu'],
+      detections: [reordered],
+    });
+    const again = await applyDetections(handle.db, {
+      cluster: 'c1',
+      at: at(5),
+      kinds: ['idle_gpu'],
+      detections: [reordered],
+    });
+    expect(again).toMatchObject({ unchanged: 1, updated: 0 });
+    expect(await rows()).toEqual([{ subject_id: 'GPU-a', status: 'open', severity: 'info', version: 1 }]);
+    expect(await recs()).toEqual([{ subject_id: 'GPU-a', status: 'open', version: 1 }]);
+  });
+
   it('leaves findings of kinds the run did not evaluate alone', async () => {
     await applyDetections(handle.db, {
       cluster: 'c1',

@@ -132,7 +132,7 @@ export async function applyDetections(
       } else if (
         f.severity !== d.severity ||
         !sameMoney(f.impactCostUsd, fields.impactCostUsd) ||
-        JSON.stringify(f.evidence.values) !== JSON.stringify(d.evidence.values)
+        stableJson(f.evidence.values) !== stableJson(d.evidence.values)
       ) {
         changes.push({
           id: f.id,
@@ -253,7 +253,7 @@ async function applyRecommendations(
       e.status !== 'open' ||
       e.risk !== r.risk ||
       !sameMoney(e.expectedMonthlySavingsUsd, r.expectedMonthlySavingsUsd) ||
-      JSON.stringify(e.details) !== JSON.stringify(r.details);
+      stableJson(e.details) !== stableJson(r.details);
     changes.push(
       changed
         ? {
@@ -289,6 +289,17 @@ async function applyRecommendations(
         details jsonb, "updatedAt" timestamptz, "expiresAt" timestamptz, version int)
       where r.id = v.id`);
   }
+}
+
+/** JSON with object keys sorted: jsonb hands objects back in its own key order, so plain JSON text would differ. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
 }
 
 /** Stored numerics come back with 10 places; compare values, not text. */
