@@ -103,22 +103,25 @@ function isFrozen(w: GpuWindow, t: IdleThresholds): boolean {
 export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Date): Promise<GpuWindow[]> {
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`select g.id as gpu_id, g.uuid, g.gpu_instance_id, n.name as node, g.model, g.mig_profile,
-        count(*)::int as minutes,
-        (count(*) filter (where r.activity_max is not null))::int as activity_minutes,
-        max(r.activity_max) as activity_max, max(r.gpu_util_max) as gpu_util_max, max(r.encoder_mean) as encoder_max, max(r.decoder_mean) as decoder_max,
-        max(coalesce(r.pcie_tx_bytes_per_second, 0) + coalesce(r.pcie_rx_bytes_per_second, 0)
-          + coalesce(r.nvlink_tx_bytes_per_second, 0) + coalesce(r.nvlink_rx_bytes_per_second, 0)) as io_max,
-        max(r.memory_used_max_bytes) as memory_used_max, avg(r.power_mean_watts) as power_mean,
-        count(distinct (r.activity_mean, r.power_mean_watts))::int as distinct_readings,
-        count(r.energy_joules)::int as energy_minutes, sum(r.energy_joules) as energy_joules,
-        (count(*) filter (where r.job_ref is not null))::int as held_minutes,
-        count(distinct r.job_ref)::int as jobs, max(r.job_ref) as job_ref,
-        max(j.job_id) as job_id, max(j.team) as team
-      from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
-        left join jobs j on j.id = r.job_ref
-      where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to}
-      group by g.id, g.uuid, g.gpu_instance_id, n.name, g.model, g.mig_profile`,
+    // aggregated per GPU first, then joined: grouping by text columns and joining jobs per minute row cost more
+    sql`with w as (
+        select r.gpu_id, count(*)::int as minutes,
+          (count(*) filter (where r.activity_max is not null))::int as activity_minutes,
+          max(r.activity_max) as activity_max, max(r.gpu_util_max) as gpu_util_max, max(r.encoder_mean) as encoder_max,
+          max(r.decoder_mean) as decoder_max,
+          max(coalesce(r.pcie_tx_bytes_per_second, 0) + coalesce(r.pcie_rx_bytes_per_second, 0)
+            + coalesce(r.nvlink_tx_bytes_per_second, 0) + coalesce(r.nvlink_rx_bytes_per_second, 0)) as io_max,
+          max(r.memory_used_max_bytes) as memory_used_max, avg(r.power_mean_watts) as power_mean,
+          count(distinct (r.activity_mean, r.power_mean_watts))::int as distinct_readings,
+          count(r.energy_joules)::int as energy_minutes, sum(r.energy_joules) as energy_joules,
+          (count(*) filter (where r.job_ref is not null))::int as held_minutes,
+          count(distinct r.job_ref)::int as jobs, max(r.job_ref) as job_ref
+        from gpu_rollups r
+        where r.bucket >= ${from} and r.bucket < ${to}
+          and r.gpu_id in (select g.id from gpus g join nodes n on n.id = g.node_id where n.cluster = ${cluster})
+        group by r.gpu_id)
+      select w.*, g.uuid, g.gpu_instance_id, n.name as node, g.model, g.mig_profile, j.job_id, j.team
+      from w join gpus g on g.id = w.gpu_id join nodes n on n.id = g.node_id left join jobs j on j.id = w.job_ref`,
   );
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return rows.map((r) => ({
@@ -162,14 +165,17 @@ async function loadIdleMinutes(
   const from = new Date(at.getTime() - t.traceMinutes * 60_000);
   const rows = await queryRows<{ gpu_id: number; busy_until: Date | string | null; first: Date | string }>(
     db,
-    sql`select gpu_id, min(bucket) as first,
-        max(bucket) filter (where coalesce(activity_max, 1) >= ${t.activityMax}
-          or coalesce(encoder_mean, 0) > 0 or coalesce(decoder_mean, 0) > 0
-          or coalesce(pcie_tx_bytes_per_second, 0) + coalesce(pcie_rx_bytes_per_second, 0)
-            + coalesce(nvlink_tx_bytes_per_second, 0) + coalesce(nvlink_rx_bytes_per_second, 0) >= ${t.ioBytesPerSecond})
-          as busy_until
-      from gpu_rollups where gpu_id = any(${sql.param([...gpuIds])}::int[]) and bucket >= ${from} and bucket < ${at}
-      group by gpu_id`,
+    // one primary-key range scan per idle GPU: the cost follows the idle GPUs, not the table's size
+    sql`select i.gpu_id, x.first, x.busy_until
+      from unnest(${sql.param([...gpuIds])}::int[]) as i(gpu_id), lateral (
+        select min(bucket) as first,
+          max(bucket) filter (where coalesce(activity_max, 1) >= ${t.activityMax}
+            or coalesce(encoder_mean, 0) > 0 or coalesce(decoder_mean, 0) > 0
+            or coalesce(pcie_tx_bytes_per_second, 0) + coalesce(pcie_rx_bytes_per_second, 0)
+              + coalesce(nvlink_tx_bytes_per_second, 0) + coalesce(nvlink_rx_bytes_per_second, 0) >= ${t.ioBytesPerSecond})
+            as busy_until
+        from gpu_rollups where gpu_id = i.gpu_id and bucket >= ${from} and bucket < ${at}) x
+      where x.first is not null`,
   );
   return new Map(
     rows.map((r) => {
