@@ -209,7 +209,7 @@ async function runAnalyzeCommand(
   const db = await openDb({ url: config.database.url, dataDir: config.database.dataDir, log });
   try {
     if (config.database.migrateOnStart) await db.migrate();
-    const { runAnalyzerPass, scrapeTimeoutsFromConfig } = await import(
+    const { analyzerInputsFromConfig, runAnalyzerPass } = await import(
       '../analyzer/findings/run-analyzer-pass.js'
     );
     const { createAnalyzerMetrics } = await import('../analyzer/findings/analyzer-metrics.js');
@@ -221,8 +221,7 @@ async function runAnalyzeCommand(
         cluster: config.cluster,
         config: config.analyzer,
         metrics,
-        scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
-        budgets: config.budgets,
+        ...analyzerInputsFromConfig(config),
       },
       at,
     );

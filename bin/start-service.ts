@@ -10,7 +10,7 @@ import {
   runAllocationTick,
 } from '../analyzer/cost/run-allocation-tick.js';
 import { createAnalyzerMetrics } from '../analyzer/findings/analyzer-metrics.js';
-import { runAnalyzerPass, scrapeTimeoutsFromConfig } from '../analyzer/findings/run-analyzer-pass.js';
+import { analyzerInputsFromConfig, runAnalyzerPass } from '../analyzer/findings/run-analyzer-pass.js';
 import { createApp } from '../api/app.js';
 import { createAwsClients } from '../collector/aws/clients.js';
 import { buildPriceBookRows } from '../collector/aws/price-book.js';
@@ -138,6 +138,7 @@ export async function startService(options: {
     );
     const analyzerMetrics = createAnalyzerMetrics(registry);
     let lastSlowPass = Number.NEGATIVE_INFINITY;
+    const analyzerInputs = analyzerInputsFromConfig(config);
     tickers.push(
       startTicker({
         job: 'analyzer',
@@ -152,8 +153,7 @@ export async function startService(options: {
               cluster: config.cluster,
               config: config.analyzer,
               metrics: analyzerMetrics,
-              scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
-              budgets: config.budgets,
+              ...analyzerInputs,
             },
             new Date(now),
             { slow },

@@ -139,6 +139,8 @@ const AwsSource = z
     /** Inventory (DescribeInstances) and spot prices are read this often. */
     inventoryIntervalSeconds: z.number().positive().max(86_400).default(300),
     maxAttempts: z.number().int().min(1).max(20).default(8),
+    /** A downloaded Spot Instance Advisor feed (spot-advisor-data.json): spot recommendations take their risk from it. */
+    spotAdvisorFile: z.string().min(1).optional(),
   })
   .strict();
 

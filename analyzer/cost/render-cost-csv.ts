@@ -43,18 +43,17 @@ const KEY_COLUMN: Record<CostGroupBy, Column> = {
 };
 
 export function renderCostCsv(r: CostReport): string {
-  // one array per row in column order: building an object per row and mapping it made 20k rows take ~0.4 s
+  // one array per row in column order, every cell escaped once: the same period, currency and group-by on 20k rows
+  // are escaped once, numbers never need it
   const at = (c: Column) => COST_CSV_COLUMNS.indexOf(c);
   const keyAt = at(KEY_COLUMN[r.groupBy]);
-  const blank = (): string[] => {
-    const row = COST_CSV_COLUMNS.map(() => '');
-    row[0] = r.from;
-    row[1] = r.to;
-    row[2] = r.currency;
-    row[3] = 'Usage';
-    row[at('x_GroupBy')] = r.groupBy;
-    return row;
-  };
+  const text = (v: string) => csvField(v, true);
+  const constant = COST_CSV_COLUMNS.map(() => '');
+  constant[0] = text(r.from);
+  constant[1] = text(r.to);
+  constant[2] = text(r.currency);
+  constant[3] = 'Usage';
+  constant[at('x_GroupBy')] = text(r.groupBy);
   const I = {
     description: at('ChargeDescription'),
     effective: at('EffectiveCost'),
@@ -72,28 +71,28 @@ export function renderCostCsv(r: CostReport): string {
   };
   const lines = [COST_CSV_COLUMNS.join(',')];
   for (const g of r.groups) {
-    const row = blank();
-    row[I.description] = `GPU cost allocated to ${r.groupBy} ${g.key}`;
+    const row = [...constant];
+    row[I.description] = text(`GPU cost allocated to ${r.groupBy} ${g.key}`);
     row[I.effective] = g.totalCostUsd;
-    row[keyAt] = g.key;
+    row[keyAt] = text(g.key);
     row[I.kind] = 'allocation';
     row[I.usage] = g.costUsd;
     row[I.idle] = g.idleCostUsd;
     row[I.shared] = g.sharedCostUsd;
     row[I.gpuHours] = String(g.gpuHours);
     row[I.idleGpuHours] = String(g.idleGpuHours);
-    row[I.source] = g.priceSources.join('|');
+    row[I.source] = text(g.priceSources.join('|'));
     if (r.groupBy === 'job') {
-      row[I.jobName] = g.jobName ?? '';
-      row[I.user] = g.user ?? '';
-      row[I.team] = g.team ?? '';
-      row[I.model] = g.gpuModel ?? '';
+      row[I.jobName] = text(g.jobName ?? '');
+      row[I.user] = text(g.user ?? '');
+      row[I.team] = text(g.team ?? '');
+      row[I.model] = text(g.gpuModel ?? '');
     }
-    lines.push(toLine(row));
+    lines.push(row.join(','));
   }
   const unallocatedLeft = formatCents(parseCents(r.unallocatedCostUsd) - parseCents(r.sharedCostUsd));
-  const rest = blank();
-  rest[I.description] = 'GPU capacity no job held (not spread by the share policy)';
+  const rest = [...constant];
+  rest[I.description] = text('GPU capacity no job held (not spread by the share policy)');
   rest[I.effective] = unallocatedLeft;
   rest[I.kind] = 'unallocated';
   rest[I.usage] = unallocatedLeft;
@@ -101,28 +100,9 @@ export function renderCostCsv(r: CostReport): string {
   rest[I.shared] = '0.00';
   rest[I.gpuHours] = String(r.unallocatedGpuHours);
   rest[I.idleGpuHours] = String(r.unallocatedGpuHours);
-  lines.push(toLine(rest));
+  lines.push(rest.join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
-
-function toLine(row: string[]): string {
-  let line = '';
-  for (let i = 0; i < row.length; i++) {
-    if (i > 0) line += ',';
-    line += csvField(row[i] ?? '', !NUMERIC_AT.has(i));
-  }
-  return line;
-}
-
-const NUMERIC = new Set<Column>([
-  'EffectiveCost',
-  'x_UsageCost',
-  'x_IdleCost',
-  'x_SharedCost',
-  'x_GpuHours',
-  'x_IdleGpuHours',
-]);
-const NUMERIC_AT = new Set([...NUMERIC].map((c) => COST_CSV_COLUMNS.indexOf(c)));
 
 /**
  * RFC 4180 quoting; text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) is

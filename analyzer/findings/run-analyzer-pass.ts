@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { loadSpotAdvisorFile } from '../../collector/aws/load-spot-advisor.js';
 import type { AnalyzerConfig, BudgetConfig, Config } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { AnalyzerMetrics } from './analyzer-metrics.js';
@@ -88,6 +89,20 @@ export async function runAnalyzerPass(
     classifiedGpus: bottlenecks.classified,
     slowDetectors: slow,
     ...applied,
+  };
+}
+
+/** What a pass needs from the whole config beyond `analyzer`: scrape timeouts, budgets, the spot advisor feed. */
+export function analyzerInputsFromConfig(config: Config) {
+  const aws = config.collectors.aws;
+  return {
+    scrapeTimeoutSeconds: scrapeTimeoutsFromConfig(config.collectors),
+    budgets: config.budgets,
+    rightSizing: {
+      spotInterruption: aws?.spotAdvisorFile
+        ? loadSpotAdvisorFile(aws.spotAdvisorFile, aws.regions)
+        : undefined,
+    },
   };
 }
 
