@@ -33,6 +33,8 @@ export interface GpuDataWindow {
   distinctReadings: number;
 }
 
+const round = (v: number | null, places: number) => (v === null ? null : Number(v.toFixed(places)));
+
 export type DataVerdict = { kind: (typeof DATA_QUALITY_KINDS)[number]; reason: string };
 
 /** What is wrong with one GPU's data, if anything; several can be. */
@@ -171,9 +173,11 @@ export async function detectDataQuality(
           window,
           values: {
             grEngineActiveMax: w.grMax,
-            gpuUtilMean: w.gpuUtilMean,
-            energyJoules: w.energyJoules,
-            powerMeanWatts: w.powerMeanWatts,
+            // means and sums rounded: PostgreSQL's parallel aggregation adds in no fixed order, and a last-digit
+            // difference would count as a changed finding on every pass
+            gpuUtilMean: round(w.gpuUtilMean, 3),
+            energyJoules: round(w.energyJoules, 0),
+            powerMeanWatts: round(w.powerMeanWatts, 1),
             distinctReadings: w.distinctReadings,
             node: w.node,
           },

@@ -256,7 +256,8 @@ export async function detectIdleGpus(
           decoderMax: w.decoderMax,
           ioMaxBytesPerSecond: w.ioMaxBytesPerSecond,
           memoryUsedMaxBytes: w.memoryUsedMaxBytes,
-          powerMeanWatts: w.powerMeanWatts,
+          // rounded: a mean summed in no fixed order by parallel workers must not read as a change every pass
+          powerMeanWatts: w.powerMeanWatts === null ? null : Number(w.powerMeanWatts.toFixed(1)),
           idleMinutes: minutes,
           node: w.node,
           job: w.jobId,
