@@ -28,15 +28,17 @@ async function loadJobRuns(db: Db, cluster: string, at: Date, t: DriftThresholds
         where cluster = ${cluster} and started_at < ${at} and state in ('running', 'completing', 'completed', 'timeout')
           and (ended_at >= ${lookFrom} or ended_at is null)),
       runs as (
-        select j.id, j.job_id, j.name, j."user", j.gpus_allocated, j.team, j.started_at, j.ended_at
+        select j.id, j.job_id, j.name, j."user", j.gpus_allocated, j.team, j.started_at, j.ended_at,
+          count(*) over (partition by j.name, j."user", j.gpus_allocated) as series_runs
         from jobs j join recent s on s.name = j.name and s."user" is not distinct from j."user"
           and s.gpus_allocated = j.gpus_allocated
         where j.cluster = ${cluster} and j.started_at < ${at} and j.started_at >= ${historyFrom}
           and j.state in ('running', 'completing', 'completed', 'timeout'))
+      -- only series with a baseline to test against: most jobs do not recur, and their minutes need not be read
       select runs.*, e.minutes, e.efficiency from runs cross join lateral (
         select count(r.activity_mean)::int as minutes, avg(r.activity_mean)::float8 as efficiency
         from gpu_rollups r where r.job_ref = runs.id and r.bucket < ${at}) e
-      where e.minutes >= ${t.jobMinMinutes}
+      where runs.series_runs > ${t.jobBaselineRuns} and e.minutes >= ${t.jobMinMinutes}
       order by runs.name, runs."user", runs.gpus_allocated, runs.started_at, runs.id`,
   );
   return rows.map((r) => ({
