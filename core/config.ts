@@ -206,7 +206,6 @@ const IdleDetector = z
       .number()
       .nonnegative()
       .default(1024 ** 3),
-    frozenMinutes: z.number().int().min(3).default(10),
     warnMinutes: z.number().positive().default(60),
     criticalMinutes: z.number().positive().default(120),
     traceMinutes: z
@@ -271,6 +270,7 @@ const HealthDetector = z
   })
   .strict();
 
+/** Also when the idle judge and right-sizing trust a GPU's readings (analyzer/findings/data-trust.ts). */
 const DataQualityDetector = z
   .object({
     windowMinutes: z.number().int().min(3).max(1440).default(30),

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { AnalyzerConfig } from '../../core/config.js';
 import { type Db, queryRows } from '../../core/db.js';
 import type { Detection } from './apply-detections.js';
+import { frozenSeries, isGrEngineFault } from './data-trust.js';
 
 export const DATA_QUALITY_KINDS = [
   'data_gr_engine_zero',
@@ -41,21 +42,20 @@ export type DataVerdict = { kind: (typeof DATA_QUALITY_KINDS)[number]; reason: s
 export function judgeGpuData(w: GpuDataWindow, t: Thresholds): DataVerdict[] {
   const out: DataVerdict[] = [];
   if (w.minutes < t.minSamples) return out;
-  if (w.grMinutes >= t.minSamples && (w.grMax ?? 0) === 0 && (w.gpuUtilMean ?? 0) >= t.grZeroGpuUtil) {
+  if (w.grMinutes >= t.minSamples && isGrEngineFault(w.grMax, w.gpuUtilMean, t)) {
     out.push({
       kind: 'data_gr_engine_zero',
       reason: `GR_ENGINE_ACTIVE reads 0 while GPU_UTIL averages ${Math.round((w.gpuUtilMean ?? 0) * 100)} %`,
     });
   }
-  const powered = (w.powerMeanWatts ?? 0) > 0;
-  const stalled = w.energyMinutes >= t.minSamples && (w.energyJoules ?? 0) === 0;
-  const repeated = w.energyMinutes === 0 && w.distinctReadings <= 1 && w.minutes >= t.frozenMinutes;
-  if (powered && (stalled || repeated)) {
+  const frozen = frozenSeries(w, t);
+  if (frozen) {
     out.push({
       kind: 'data_frozen_series',
-      reason: stalled
-        ? `the energy counter has not moved in ${w.energyMinutes} minutes while ${Math.round(w.powerMeanWatts ?? 0)} W is drawn`
-        : `the same reading for ${w.minutes} minutes`,
+      reason:
+        frozen === 'stalled'
+          ? `the energy counter has not moved in ${w.energyMinutes} minutes while ${Math.round(w.powerMeanWatts ?? 0)} W is drawn`
+          : `the same reading for ${w.minutes} minutes`,
     });
   }
   if (w.gpuInstanceId === null && !w.migParent && w.profiledMinutes === 0) {

@@ -3,6 +3,7 @@ import { type Db, queryRows } from '../../core/db.js';
 import { numberToDecimal } from '../../core/decimal.js';
 import { migUnitsPerMinute, UNITS_PER_GPU_MINUTE } from '../cost/split-node-hour.js';
 import type { Detection } from './apply-detections.js';
+import { DEFAULT_TRUST, frozenSeries, isGrEngineFault, type TrustThresholds } from './data-trust.js';
 
 export interface IdleThresholds {
   windowMinutes: number;
@@ -15,8 +16,6 @@ export interface IdleThresholds {
   memoryHeldBytes: number;
   warnMinutes: number;
   criticalMinutes: number;
-  /** With no energy counter, identical readings for this long are a frozen series. */
-  frozenMinutes: number;
   /** How far back the idle run is traced for escalation. */
   traceMinutes: number;
 }
@@ -63,41 +62,28 @@ export type IdleVerdict = { idle: false; reason: string; suspect: boolean } | { 
  * minutes, no activity reading (a MIG instance whose GPU_UTIL is N/A without profiling), a frozen series, or a
  * job change inside the window (a GPU between two jobs for two minutes is not idle capacity).
  */
-export function judgeIdle(w: GpuWindow, t: IdleThresholds): IdleVerdict {
+export function judgeIdle(
+  w: GpuWindow,
+  t: IdleThresholds,
+  trust: TrustThresholds = DEFAULT_TRUST,
+): IdleVerdict {
   const no = (reason: string, suspect = false): IdleVerdict => ({ idle: false, reason, suspect });
   if (w.minutes < t.minSamples) return no('too few minutes');
   if (w.activityMinutes < w.minutes || w.activityMax === null) {
     return no('no activity reading for some minutes', true);
   }
-  if (isFrozen(w, t)) return no('frozen series', true);
+  if (frozenSeries(w, trust)) return no('frozen series', true);
   if (w.activityMax >= t.activityMax) return no('busy');
-  if (w.gpuUtilMax !== null && w.gpuUtilMax >= t.activityMax) {
-    // GR_ENGINE_ACTIVE at 0 under real load (GPU_UTIL high) is a known DCGM failure: the data is wrong, not the GPU idle
-    return w.gpuUtilMax >= GR_ZERO_GPU_UTIL
-      ? no('GR_ENGINE_ACTIVE reads idle while GPU_UTIL reads busy', true)
-      : no('busy by GPU_UTIL');
+  if (isGrEngineFault(w.activityMax, w.gpuUtilMax, trust)) {
+    return no('GR_ENGINE_ACTIVE reads idle while GPU_UTIL reads busy', true);
   }
+  if ((w.gpuUtilMax ?? 0) >= t.activityMax) return no('busy by GPU_UTIL');
   if ((w.encoderMax ?? 0) > 0 || (w.decoderMax ?? 0) > 0) return no('encoder or decoder busy');
   if ((w.ioMaxBytesPerSecond ?? 0) >= t.ioBytesPerSecond) return no('PCIe or NVLink traffic');
   if (w.heldMinutes === 0) return { idle: true, kind: 'idle_gpu_unallocated' };
   if (w.heldMinutes < w.minutes || w.jobs > 1) return no('job changed in the window');
   if ((w.memoryUsedMaxBytes ?? 0) >= t.memoryHeldBytes) return { idle: true, kind: 'idle_gpu_memory_held' };
   return { idle: true, kind: 'idle_gpu_allocated' };
-}
-
-/** GPU_UTIL at or over this while GR_ENGINE_ACTIVE reads idle is the GR-engine fault, not light load. */
-export const GR_ZERO_GPU_UTIL = 0.5;
-
-/**
- * A stuck exporter repeats its last values. Where the energy counter is read, it tells: a GPU drawing power whose
- * counter did not move is frozen. Without it, one distinct (activity, power) reading over `frozenMinutes` is; a
- * shorter identical run is left alone, since a truly idle GPU read in whole watts (nvidia-smi dmon) repeats
- * (0 %, 69 W) for minutes.
- */
-function isFrozen(w: GpuWindow, t: IdleThresholds): boolean {
-  if (w.powerMeanWatts === null || w.powerMeanWatts <= 0) return false;
-  if (w.energyMinutes >= t.minSamples) return (w.energyJoules ?? 0) === 0;
-  return w.distinctReadings <= 1 && w.minutes >= t.frozenMinutes;
 }
 
 export async function loadGpuWindows(db: Db, cluster: string, from: Date, to: Date): Promise<GpuWindow[]> {
@@ -214,13 +200,14 @@ export async function detectIdleGpus(
   cluster: string,
   at: Date,
   t: IdleThresholds,
+  trust: TrustThresholds = DEFAULT_TRUST,
 ): Promise<{ detections: Detection[]; judged: number; suspect: number }> {
   const from = new Date(at.getTime() - t.windowMinutes * 60_000);
   const windows = await loadGpuWindows(db, cluster, from, at);
   const idle: { w: GpuWindow; kind: IdleKind }[] = [];
   let suspect = 0;
   for (const w of windows) {
-    const v = judgeIdle(w, t);
+    const v = judgeIdle(w, t, trust);
     if (v.idle) idle.push({ w, kind: v.kind });
     else if (v.suspect) suspect++;
   }

@@ -12,6 +12,11 @@ type Thresholds = AnalyzerConfig['capacity'];
  * A pool is the cluster's nodes of one GPU model and GPU count: the unit an autoscaler adds or removes (no
  * node-pool labels are stored, and nodes of one shape are interchangeable to a scheduler).
  */
+/** A pool's name: its GPU model and GPU count per node (also the unit configuration drift compares within). */
+export function poolName(model: string | null, gpusPerNode: number): string {
+  return `${model} x${gpusPerNode}`;
+}
+
 export interface PoolWindow {
   pool: string;
   nodes: number;
@@ -84,7 +89,7 @@ async function loadPools(
   );
   const pools = new Map<string, PoolWindow>();
   for (const n of nodes) {
-    const pool = `${n.model} x${n.gpus}`;
+    const pool = poolName(n.model, n.gpus);
     const p = pools.get(pool) ?? {
       pool,
       nodes: 0,

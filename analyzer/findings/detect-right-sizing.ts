@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../core/db.js';
 import { numberToDecimal } from '../../core/decimal.js';
 import type { Detection } from './apply-detections.js';
+import { DEFAULT_TRUST, type TrustThresholds } from './data-trust.js';
 import { loadNodeGpuHourUsd } from './detect-idle-gpus.js';
 import {
   type GpuUsage,
@@ -31,9 +32,11 @@ export {
 export interface RightSizingOptions {
   /**
    * The Spot Instance Advisor's interruption bucket per region and instance type (`parseSpotAdvisor`); the
-   * collector does not store the feed, so the caller passes it. Without it spot risk is at least medium.
+   * feed is read from `collectors.aws.spotAdvisorFile` (load-spot-advisor.ts). Without it spot risk is at least medium.
    */
   spotInterruption?: ((region: string, instanceType: string) => SpotInterruption | undefined) | undefined;
+  /** When a GPU's readings are in doubt (`analyzer.dataQuality`); such a job gets no verdict. */
+  trust?: TrustThresholds | undefined;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -42,7 +45,13 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
  * Per job and per GPU over the window, in one pass (grouping sets): minutes, minutes with an activity reading,
  * p95 of the per-minute activity maxima, p95 and max of memory used. Jobs still active only.
  */
-export async function loadJobUsage(db: Db, cluster: string, from: Date, to: Date): Promise<JobUsage[]> {
+export async function loadJobUsage(
+  db: Db,
+  cluster: string,
+  from: Date,
+  to: Date,
+  trust: TrustThresholds = DEFAULT_TRUST,
+): Promise<JobUsage[]> {
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`with u as (
@@ -51,9 +60,11 @@ export async function loadJobUsage(db: Db, cluster: string, from: Date, to: Date
           percentile_cont(0.95) within group (order by r.memory_used_max_bytes) as p95_memory,
           max(r.memory_used_max_bytes) as max_memory, max(r.memory_total_bytes) as memory_total,
           max(greatest(coalesce(r.encoder_mean, 0), coalesce(r.decoder_mean, 0))) as codec_max,
-          -- data in doubt: the GR engine at 0 under GPU_UTIL load, or an energy counter stalled under power
-          coalesce(max(r.activity_max) = 0 and avg(r.gpu_util_mean) >= 0.5, false)
-            or (count(r.energy_joules) >= 3 and coalesce(sum(r.energy_joules), 0) = 0 and avg(r.power_mean_watts) > 0)
+          -- data in doubt, as data-trust.ts defines it: the GR engine at 0 under GPU_UTIL load, or an energy
+          -- counter stalled under power
+          coalesce(max(r.activity_max) = 0 and avg(r.gpu_util_mean) >= ${trust.grZeroGpuUtil}, false)
+            or (count(r.energy_joules) >= ${trust.minSamples} and coalesce(sum(r.energy_joules), 0) = 0
+              and avg(r.power_mean_watts) > 0)
             as suspect
         from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
         where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to} and r.job_ref is not null
@@ -188,7 +199,7 @@ export async function detectRightSizing(
   options: RightSizingOptions = {},
 ): Promise<{ detections: Detection[] }> {
   const from = new Date(at.getTime() - t.lookbackDays * 86_400_000);
-  const jobs = await loadJobUsage(db, cluster, from, at);
+  const jobs = await loadJobUsage(db, cluster, from, at, options.trust);
   if (jobs.length === 0) return { detections: [] };
   const prices = await loadNodeGpuHourUsd(db, cluster, from, at);
   const markets = await loadNodeMarkets(db, [...new Set(jobs.flatMap((j) => j.gpus.map((g) => g.node)))], at);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../core/db.js';
 import type { Detection } from './apply-detections.js';
+import { poolName } from './detect-pool-capacity.js';
 import { type DriftThresholds, HOUR, round } from './drift-thresholds.js';
 
 /** One node's GPUs, aggregated per physical GPU in SQL. */
@@ -51,7 +52,7 @@ export interface ConfigVerdict {
 export function judgeConfigDrift(nodes: readonly NodeConfig[], t: DriftThresholds): ConfigVerdict[] {
   const pools = new Map<string, NodeConfig[]>();
   for (const n of nodes) {
-    const key = `${n.model} x${n.gpus}`;
+    const key = poolName(n.model, n.gpus);
     pools.set(key, [...(pools.get(key) ?? []), n]);
   }
   const out: ConfigVerdict[] = [];

@@ -86,7 +86,7 @@ describe('H100 80GB HBM3', () => {
   });
 
   // dmon prints whole watts: a truly idle H100 reads (0 %, 69 W) five times over. With no energy counter to ask,
-  // that is not yet a frozen series (it takes `frozenMinutes` identical readings).
+  // that is not yet a frozen series (it takes `analyzer.dataQuality.frozenMinutes` identical readings).
   it.each([
     [1, tooFew],
     [2, tooFew],

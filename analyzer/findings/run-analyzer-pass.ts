@@ -39,7 +39,7 @@ export async function runAnalyzerPass(
   const slow = options.slow ?? true;
   // one after another: each aggregates in SQL, and on a small machine they would only compete for the same cores
   const runs: { kinds: readonly string[]; detections: Detection[] }[] = [];
-  const idle = await detectIdleGpus(db, cluster, at, config.idle);
+  const idle = await detectIdleGpus(db, cluster, at, config.idle, config.dataQuality);
   runs.push({ kinds: IDLE_KINDS, detections: idle.detections });
   const bottlenecks = await detectBottlenecks(db, cluster, at, config.bottleneck);
   runs.push({ kinds: BOTTLENECK_KINDS, detections: bottlenecks.detections });
@@ -55,7 +55,10 @@ export async function runAnalyzerPass(
     runs.push({ kinds: DRIFT_KINDS, ...(await detectDrift(db, cluster, at, config.drift)) });
     runs.push({
       kinds: RIGHT_SIZING_KINDS,
-      ...(await detectRightSizing(db, cluster, at, config.rightSizing, deps.rightSizing)),
+      ...(await detectRightSizing(db, cluster, at, config.rightSizing, {
+        ...deps.rightSizing,
+        trust: config.dataQuality,
+      })),
     });
   }
   const applied = await applyDetections(db, {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { splitCaptureSections } from '../nvidia-smi/split-capture-sections.js';
 import { linkSpeedsByUuid, parseNvidiaSmiNvlinkStatus } from './parse-nvidia-smi-nvlink.js';
 import { computeHcaGpuAffinity, parseNvidiaSmiTopo } from './parse-nvidia-smi-topo.js';
-import { captureSection } from './testing/capture-section.js';
 import { readFixture } from './testing/fixtures.js';
 
 const H100_CAPTURE = 'nvidia-smi-capture_linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt';
@@ -26,6 +26,13 @@ const FOUR_GPUS_TWO_NICS = [
   '  NIC0: mlx5_0',
   '  NIC1: mlx5_1',
 ].join('\n');
+
+/** The output of the first section that ran `command`. */
+function captureSection(capture: string, command: string): string {
+  const section = splitCaptureSections(capture).find((s) => s.command === command);
+  if (!section) throw new Error(`capture has no section for ${command}`);
+  return section.lines.join('\n');
+}
 
 describe('parseNvidiaSmiTopo', () => {
   it('reads the single-GPU matrix of the real H100 capture, ANSI header included, with no NICs', () => {

@@ -12,8 +12,8 @@ const RULE = /^#{20,}\s*$/;
 const TITLE = /^# (\S+) :: (.*?)\s*$/;
 
 /**
- * Splits a capture into its sections. Unlike `captureSection` in collector/fabric/testing (first match of one
- * command), this keeps the state, so the idle and load runs of the same command stay apart, and line numbers.
+ * Splits a capture into its sections, keeping the state (the idle and load runs of the same command stay apart)
+ * and the file line numbers.
  */
 export function splitCaptureSections(text: string): CaptureSection[] {
   const lines = text.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
