@@ -83,6 +83,11 @@ export interface ExecutionContext {
   checkpoint: Readonly<Record<string, unknown>>;
   /** Persists progress (the engine writes it to the action and the audit) before the executor moves on. */
   saveCheckpoint(step: string, data: Record<string, unknown>): Promise<void>;
+  /**
+   * What `checkPreconditions` returned right before this attempt, when the engine has it: an executor uses its
+   * resource versions as optimistic-concurrency preconditions (a Kubernetes PUT of a Scale answers 409 when stale).
+   */
+  snapshot?: PreconditionSnapshot | undefined;
   signal: AbortSignal;
   clock: Clock;
 }
