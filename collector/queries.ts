@@ -5,6 +5,7 @@ import { queryRows } from '../core/db.js';
 import type { GpuLabels } from './dcgm/normalize.js';
 import { xidUnion } from './read-queries.js';
 import type { RollupRow } from './rollup/accumulate.js';
+import { markJobUsageHoursChanged } from './rollup/summarize-job-usage.js';
 import { collectorTargets, gpus, nodes } from './schema.js';
 
 export async function upsertNodes(
@@ -203,6 +204,10 @@ export async function upsertRollups(
       on conflict (gpu_id, bucket) do update set ${sql.raw(updates)}
       where excluded.sample_count >= gpu_rollups.sample_count`);
   }
+  await markJobUsageHoursChanged(
+    db,
+    rows.map((r) => new Date(r.bucketMs)),
+  );
   return rows.length;
 }
 
@@ -261,7 +266,10 @@ export async function deleteExpiredRollups(
   const rows = await queryRows<{ minute: number; hourly: number }>(
     db,
     sql`with m as (delete from gpu_rollups where bucket < ${minuteBefore} returning 1),
-      h as (delete from gpu_rollups_hourly where bucket < ${hourlyBefore} returning 1)
+      h as (delete from gpu_rollups_hourly where bucket < ${hourlyBefore} returning 1),
+      -- job-usage summaries live as long as the minutes they sum
+      s as (delete from job_gpu_usage_hours where hour < ${minuteBefore}),
+      v as (delete from job_usage_hours where hour < ${minuteBefore})
       select (select count(*) from m)::int as minute, (select count(*) from h)::int as hourly`,
   );
   return rows[0] ?? { minute: 0, hourly: 0 };

@@ -9,6 +9,7 @@ import {
   pgTable,
   primaryKey,
   serial,
+  smallint,
   text,
   timestamp,
   unique,
@@ -133,6 +134,56 @@ export const gpuRollupsHourly = pgTable('gpu_rollups_hourly', rollupColumns(), (
   primaryKey({ columns: [t.gpuId, t.bucket] }),
   index('gpu_rollups_hourly_bucket_idx').on(t.bucket),
 ]);
+
+/**
+ * Per job, GPU and hour, the minutes of `gpu_rollups` summed up for week-long look-backs (right-sizing): activity
+ * (activity_max) in thousandths and memory used in MiB as sparse histograms — parallel arrays of value and count,
+ * at most 60 entries — from which any percentile is read to that step, plus the sums the trust rules need.
+ */
+export const jobGpuUsageHours = pgTable(
+  'job_gpu_usage_hours',
+  {
+    jobRef: integer()
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    gpuId: integer()
+      .notNull()
+      .references(() => gpus.id, { onDelete: 'cascade' }),
+    hour: timestamp(tz).notNull(),
+    minutes: integer().notNull(),
+    activityMinutes: integer().notNull(),
+    activityPermille: smallint().array().notNull(),
+    activityCounts: smallint().array().notNull(),
+    memoryMib: integer().array().notNull(),
+    memoryCounts: smallint().array().notNull(),
+    activityMax: doublePrecision(),
+    memoryUsedMaxBytes: doublePrecision(),
+    memoryTotalBytes: doublePrecision(),
+    codecMax: doublePrecision(),
+    gpuUtilSum: doublePrecision(),
+    gpuUtilCount: integer().notNull(),
+    energyCount: integer().notNull(),
+    energyJoules: doublePrecision(),
+    powerSumWatts: doublePrecision(),
+    powerCount: integer().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobRef, t.gpuId, t.hour] }),
+    // serves the look-back's read of clean hours and their replacement
+    index('job_gpu_usage_hours_hour_idx').on(t.hour),
+  ],
+);
+
+/**
+ * Which hours `job_gpu_usage_hours` holds and whether they are current: every write or re-attribution of a
+ * minute bumps `change_version`; a summary records the version it read. Equal versions: the summary is clean.
+ */
+export const jobUsageHours = pgTable('job_usage_hours', {
+  hour: timestamp(tz).primaryKey(),
+  changeVersion: integer().notNull().default(1),
+  summarizedVersion: integer(),
+  summarizedAt: timestamp(tz),
+});
 
 export const collectorTargets = pgTable('collector_targets', {
   kind: text().notNull(),

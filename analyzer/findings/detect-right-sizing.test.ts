@@ -7,10 +7,17 @@ import { parseSpotPrices } from '../../collector/aws/parse-spot-prices.js';
 import { buildPriceBookRows } from '../../collector/aws/price-book.js';
 import { upsertInstanceTypes, upsertPrices } from '../../collector/aws/queries.js';
 import type { PriceRow } from '../../collector/aws/types.js';
+import {
+  listJobUsageHoursDue,
+  markJobUsageHoursChanged,
+  summarizeJobUsageHours,
+} from '../../collector/rollup/summarize-job-usage.js';
 import { type DbHandle, openDb } from '../../core/db.js';
 import { readAwsFixtureText, spotHistoryExample } from '../../test/fixtures/aws/load.js';
 import {
   detectRightSizing,
+  loadJobUsage,
+  minuteRanges,
   RIGHT_SIZING_KINDS,
   DEFAULT_RIGHT_SIZING_THRESHOLDS as t,
 } from './detect-right-sizing.js';
@@ -279,5 +286,62 @@ describe('detectRightSizing', () => {
     const strict = await detectRightSizing(handle.db, 'c1', AT, { ...t, minHours: 6 });
     expect(strict.detections).toEqual([]);
     expect((await detectRightSizing(handle.db, 'c2', AT, t)).detections).toEqual([]);
+  });
+});
+
+describe('loadJobUsage over hourly summaries', () => {
+  const HOUR = 3_600_000;
+  const from = new Date(AT.getTime() - t.lookbackDays * 86_400_000);
+  const hours = Array.from({ length: 6 }, (_, i) => new Date(AT.getTime() - (i + 1) * HOUR));
+
+  it('reads the same usage from clean hourly summaries as from the minutes', async () => {
+    const fromMinutes = await loadJobUsage(handle.db, 'c1', from, AT);
+    const done = await summarizeJobUsageHours(handle.db, hours);
+    expect(done.hours).toBe(6);
+    expect(done.rows).toBeGreaterThan(0);
+    const clean = await handle.db.execute(
+      sql`select count(*)::int as n from job_usage_hours where summarized_version = change_version`,
+    );
+    expect((clean.rows[0] as { n: number }).n).toBe(6);
+    expect(await loadJobUsage(handle.db, 'c1', from, AT)).toEqual(fromMinutes);
+    // and a window ending mid-hour reads the tail from the minutes
+    const midHour = new Date(AT.getTime() - 30 * 60_000);
+    const tailFromMinutes = await loadJobUsage(handle.db, 'c1', from, midHour);
+    await handle.db.execute(sql`update job_usage_hours set change_version = change_version + 1`);
+    expect(await loadJobUsage(handle.db, 'c1', from, midHour)).toEqual(tailFromMinutes);
+    await summarizeJobUsageHours(handle.db, hours);
+  });
+
+  it('reads a changed hour from its minutes until it is summarized again', async () => {
+    const hour = new Date(AT.getTime() - 2 * HOUR);
+    const p95Of1008 = async () =>
+      (await loadJobUsage(handle.db, 'c1', from, AT)).find((j) => j.jobId === '1008')?.p95Activity;
+    expect(await p95Of1008()).toBe(0.05);
+    const busy = sql`update gpu_rollups set activity_max = 0.9
+      where job_ref = 1008 and bucket >= ${hour} and bucket < ${new Date(hour.getTime() + HOUR)}`;
+    // a write that does not mark its hour would be hidden by the summary: the writers mark it
+    await handle.db.execute(busy);
+    expect(await p95Of1008()).toBe(0.05);
+    await markJobUsageHoursChanged(handle.db, [new Date(hour.getTime() + 60_000)]);
+    expect(await p95Of1008()).toBe(0.9);
+    expect(await listJobUsageHoursDue(handle.db, AT.getTime(), from)).toEqual([hour]);
+    await summarizeJobUsageHours(handle.db, [hour]);
+    expect(await listJobUsageHoursDue(handle.db, AT.getTime(), from)).toEqual([]);
+    expect(await p95Of1008()).toBe(0.9);
+  });
+});
+
+describe('minuteRanges', () => {
+  const h = (n: number) => new Date(Date.UTC(2026, 11, 1, n));
+  it('covers what the clean hours leave, including partial hours at both ends', () => {
+    const from = new Date(Date.UTC(2026, 11, 1, 0, 30));
+    const to = new Date(Date.UTC(2026, 11, 1, 5, 15));
+    expect(minuteRanges(from, to, [h(1), h(3)])).toEqual([
+      [from, h(1)],
+      [h(2), h(3)],
+      [h(4), to],
+    ]);
+    expect(minuteRanges(from, to, [])).toEqual([[from, to]]);
+    expect(minuteRanges(h(1), h(3), [h(1), h(2)])).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { ACTIVITY_STEPS, MEMORY_STEP_BYTES } from '../../collector/rollup/summarize-job-usage.js';
 import { type Db, queryRows } from '../../core/db.js';
 import { numberToDecimal } from '../../core/decimal.js';
 import type { Detection } from './apply-detections.js';
@@ -41,9 +42,13 @@ export interface RightSizingOptions {
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+const HOUR = 3_600_000;
+
 /**
- * Per job and per GPU over the window, in one pass (grouping sets): minutes, minutes with an activity reading,
- * p95 of the per-minute activity maxima, p95 and max of memory used. Jobs still active only.
+ * Per job and per GPU over the window: minutes, minutes with an activity reading, p95 of the per-minute activity
+ * maxima and of memory used, max memory. Jobs still active only. Whole hours whose job-usage summary is clean
+ * (collector/rollup/summarize-job-usage.ts) are read from it; the rest of the window from the minutes. Percentiles
+ * are nearest-rank to the summary's step (0.001 activity, 1 MiB), the same whichever way an hour was read.
  */
 export async function loadJobUsage(
   db: Db,
@@ -52,31 +57,107 @@ export async function loadJobUsage(
   to: Date,
   trust: TrustThresholds = DEFAULT_TRUST,
 ): Promise<JobUsage[]> {
+  const clean = await queryRows<{ hour: Date }>(
+    db,
+    sql`select hour from job_usage_hours
+      where hour >= ${from} and hour + interval '1 hour' <= ${to} and summarized_version = change_version
+      order by hour`,
+  );
+  const cleanHours = clean.map((r) => new Date(r.hour));
+  const ranges = minuteRanges(from, to, cleanHours);
+  const inRanges =
+    ranges.length === 0
+      ? sql`false`
+      : sql.join(
+          ranges.map(([a, b]) => sql`(r.bucket >= ${a} and r.bucket < ${b})`),
+          sql` or `,
+        );
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`with u as (
-        select r.job_ref, r.gpu_id, count(*)::int as minutes, count(r.activity_max)::int as activity_minutes,
-          percentile_cont(0.95) within group (order by r.activity_max) as p95_activity,
-          percentile_cont(0.95) within group (order by r.memory_used_max_bytes) as p95_memory,
-          max(r.memory_used_max_bytes) as max_memory, max(r.memory_total_bytes) as memory_total,
-          max(greatest(coalesce(r.encoder_mean, 0), coalesce(r.decoder_mean, 0))) as codec_max,
-          -- data in doubt, as data-trust.ts defines it: the GR engine at 0 under GPU_UTIL load, or an energy
-          -- counter stalled under power
-          coalesce(max(r.activity_max) = 0 and avg(r.gpu_util_mean) >= ${trust.grZeroGpuUtil}, false)
-            or (count(r.energy_joules) >= ${trust.minSamples} and coalesce(sum(r.energy_joules), 0) = 0
-              and avg(r.power_mean_watts) > 0)
-            as suspect
-        from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
-        where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to} and r.job_ref is not null
-        group by grouping sets ((r.job_ref, r.gpu_id), (r.job_ref))
+    sql`with active as (
+        select id from jobs
+        where cluster = ${cluster} and state in ('running', 'suspended', 'completing', 'unknown')
+          and (ended_at is null or ended_at > ${to})
+      ),
+      mins as (
+        select r.* from gpu_rollups r join active a on a.id = r.job_ref where ${inRanges}
+      ),
+      sums as (
+        select s.* from job_gpu_usage_hours s join active a on a.id = s.job_ref
+        where s.hour = any(${sql.param(cleanHours.map((h) => h.toISOString()))}::timestamptz[])
+      ),
+      hist as (
+        select job_ref, gpu_id, 0 as k, u.v::int as v, u.c::int as c
+          from sums cross join lateral unnest(activity_permille, activity_counts) as u(v, c)
+        union all
+        select job_ref, gpu_id, 1, u.v, u.c from sums cross join lateral unnest(memory_mib, memory_counts) as u(v, c)
+        union all
+        select job_ref, gpu_id, 0, round(activity_max * ${ACTIVITY_STEPS})::int, 1 from mins
+          where activity_max is not null
+        union all
+        select job_ref, gpu_id, 1, round(memory_used_max_bytes / ${MEMORY_STEP_BYTES})::int, 1 from mins
+          where memory_used_max_bytes is not null
+      ),
+      h as (
+        select job_ref, gpu_id, k, v, sum(c) as c from hist
+        group by grouping sets ((job_ref, gpu_id, k, v), (job_ref, k, v))
+      ),
+      q as (
+        select job_ref, gpu_id, min(v) filter (where k = 0 and run >= 0.95 * total) as p95_activity,
+          min(v) filter (where k = 1 and run >= 0.95 * total) as p95_memory
+        from (select h.*, sum(c) over (partition by job_ref, gpu_id, k order by v) as run,
+            sum(c) over (partition by job_ref, gpu_id, k) as total from h) x
+        group by job_ref, gpu_id
+      ),
+      sc as (
+        select job_ref, gpu_id, sum(minutes)::int as minutes, sum(activity_minutes)::int as activity_minutes,
+          max(activity_max) as activity_max, max(memory_max) as max_memory, max(memory_total) as memory_total,
+          max(codec_max) as codec_max, sum(gpu_util_sum) / nullif(sum(gpu_util_count), 0) as gpu_util_avg,
+          sum(energy_count) as energy_count, sum(energy) as energy,
+          sum(power_sum) / nullif(sum(power_count), 0) as power_avg
+        from (
+          select job_ref, gpu_id, minutes, activity_minutes, activity_max, memory_used_max_bytes as memory_max,
+            memory_total_bytes as memory_total, codec_max, gpu_util_sum, gpu_util_count, energy_count,
+            energy_joules as energy, power_sum_watts as power_sum, power_count
+          from sums
+          union all
+          select job_ref, gpu_id, 1, (activity_max is not null)::int, activity_max, memory_used_max_bytes,
+            memory_total_bytes, greatest(coalesce(encoder_mean, 0), coalesce(decoder_mean, 0)), gpu_util_mean,
+            (gpu_util_mean is not null)::int, (energy_joules is not null)::int, energy_joules, power_mean_watts,
+            (power_mean_watts is not null)::int
+          from mins
+        ) x
+        group by grouping sets ((job_ref, gpu_id), (job_ref))
       )
-      select u.*, g.uuid, g.model, g.mig_profile, n.name as node, j.job_id, j.team, j.gpus_allocated, j.labels
-      from u join jobs j on j.id = u.job_ref
-        left join gpus g on g.id = u.gpu_id left join nodes n on n.id = g.node_id
-      where j.cluster = ${cluster} and j.state in ('running', 'suspended', 'completing', 'unknown')
-        and (j.ended_at is null or j.ended_at > ${to})
-      order by u.job_ref, u.gpu_id nulls first`,
+      select sc.job_ref, sc.gpu_id, sc.minutes, sc.activity_minutes, sc.max_memory, sc.memory_total, sc.codec_max,
+        q.p95_activity::float8 / ${ACTIVITY_STEPS} as p95_activity, q.p95_memory::float8 * ${MEMORY_STEP_BYTES} as p95_memory,
+        -- data in doubt, as data-trust.ts defines it: the GR engine at 0 under GPU_UTIL load, or an energy
+        -- counter stalled under power
+        coalesce(sc.activity_max = 0 and sc.gpu_util_avg >= ${trust.grZeroGpuUtil}, false)
+          or (sc.energy_count >= ${trust.minSamples} and coalesce(sc.energy, 0) = 0 and sc.power_avg > 0)
+          as suspect,
+        g.uuid, g.model, g.mig_profile, n.name as node, j.job_id, j.team, j.gpus_allocated, j.labels
+      from sc join jobs j on j.id = sc.job_ref
+        left join q on q.job_ref = sc.job_ref and q.gpu_id is not distinct from sc.gpu_id
+        left join gpus g on g.id = sc.gpu_id left join nodes n on n.id = g.node_id
+      order by sc.job_ref, sc.gpu_id nulls first`,
   );
+  return toJobUsage(rows);
+}
+
+/** The parts of [from, to) not covered by the clean whole hours (sorted), to be read from the minutes. */
+export function minuteRanges(from: Date, to: Date, cleanHours: readonly Date[]): [Date, Date][] {
+  const out: [Date, Date][] = [];
+  let cursor = from.getTime();
+  for (const h of cleanHours) {
+    if (h.getTime() > cursor) out.push([new Date(cursor), h]);
+    cursor = Math.max(cursor, h.getTime() + HOUR);
+  }
+  if (cursor < to.getTime()) out.push([new Date(cursor), to]);
+  return out;
+}
+
+function toJobUsage(rows: readonly Record<string, unknown>[]): JobUsage[] {
   const jobs = new Map<number, JobUsage>();
   for (const r of rows) {
     const jobRef = Number(r.job_ref);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { chunks } from '../../core/chunks.js';
 import { type Db, queryRows } from '../../core/db.js';
+import { markChangedHoursFrom } from '../rollup/summarize-job-usage.js';
 import type { JobRecord } from './types.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -157,7 +158,7 @@ export async function attributeRollups(
       where ${pending} and r.owner_kind is not null and g.id = r.gpu_id and n.id = g.node_id and j.cluster = n.cluster
         and ((r.owner_kind = 'slurm' and j.source = 'slurm' and j.job_id = r.owner_ref)
           or (r.owner_kind = 'pod' and j.source = 'kubernetes' and j.pods @> array[r.owner_ref]))
-      returning 1) select count(*)::int as n from u`,
+      returning r.bucket)${markChangedHoursFrom('u')} select count(*)::int as n from u`,
   );
   const byScheduler = await queryRows<{ n: number }>(
     db,
@@ -176,7 +177,7 @@ export async function attributeRollups(
         order by r2.gpu_id, r2.bucket, j.started_at desc
       ) m
       where r.gpu_id = m.gpu_id and r.bucket = m.bucket
-      returning 1) select count(*)::int as n from u`,
+      returning r.bucket)${markChangedHoursFrom('u')} select count(*)::int as n from u`,
   );
   const rest = await queryRows<{ n: number }>(
     db,

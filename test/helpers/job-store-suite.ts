@@ -181,7 +181,17 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
         new Date(t0),
       );
       await writeMinutes(handle, 4, owners);
+      const versionOf = async () =>
+        (
+          await handle.db.execute(
+            sql`select change_version as v from job_usage_hours where hour = date_trunc('hour', ${new Date(t0)}::timestamptz)`,
+          )
+        ).rows[0] as { v: number } | undefined;
+      const written = await versionOf();
+      expect(written).toBeDefined();
       const counts = await attributeRollups(handle.db, window);
+      // minutes given a job change their hour's job-usage summary
+      expect((await versionOf())?.v).toBeGreaterThan(written?.v ?? 0);
       const rows = await attributionOf(handle);
       const byGpu = (index: number) => rows.filter((r) => r.gpu_index === index);
       expect(byGpu(0).every((r) => r.attribution === 'exporter_label' && r.job_id === '4242')).toBe(true);
