@@ -32,10 +32,11 @@ const count = async (table: string) =>
     (await queryRows<{ n: number }>(handle.db, sql.raw(`select count(*)::int as n from ${table}`)))[0]?.n,
   );
 
+// migrating a fresh PGlite takes seconds, more on a busy machine
 beforeAll(async () => {
   handle = await openDb({ inMemory: true });
   await handle.migrate();
-});
+}, 120_000);
 afterAll(async () => {
   await handle.close();
 });

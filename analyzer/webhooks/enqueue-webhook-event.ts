@@ -5,7 +5,8 @@ import type { WebhookEventInput, WebhookEventType } from './types.js';
 /**
  * Writes one event to the outbox and one pending delivery for every active subscription that asked for its type,
  * in a single statement. Call it with the transaction that makes the change, so the event exists exactly when the
- * change does (a rollback takes both away).
+ * change does (a rollback takes both away). A delivery is due, and its retry window starts, when its event
+ * occurred (or now, if that is in the future): the window bounds how old an event gets before it is dead-lettered.
  */
 export async function enqueueWebhookEvent(
   tx: Db,
@@ -17,10 +18,11 @@ export async function enqueueWebhookEvent(
         insert into webhook_events (type, subject, version, occurred_at, expires_at, data)
         values (${event.type}, ${event.subject}, ${event.version}, ${event.occurredAt},
           ${event.expiresAt}, ${JSON.stringify(event.data)}::jsonb)
-        returning id, type
+        returning id, type, occurred_at
       ), made as (
-        insert into webhook_deliveries (event_id, subscription_id)
-        select event.id, s.id from event join webhook_subscriptions s
+        insert into webhook_deliveries (event_id, subscription_id, next_attempt_at, created_at)
+        select event.id, s.id, least(now(), event.occurred_at), least(now(), event.occurred_at)
+        from event join webhook_subscriptions s
           on s.status = 'active' and event.type = any(s.event_types)
         returning 1
       )
@@ -45,10 +47,11 @@ export async function enqueueWebhookEventsFrom(
     sql`with src as (${source}), event as (
         insert into webhook_events (type, subject, version, occurred_at, expires_at, data)
         select type, subject, version, occurred_at, expires_at, data from src
-        returning id, type
+        returning id, type, occurred_at
       ), made as (
-        insert into webhook_deliveries (event_id, subscription_id)
-        select event.id, s.id from event join webhook_subscriptions s
+        insert into webhook_deliveries (event_id, subscription_id, next_attempt_at, created_at)
+        select event.id, s.id, least(now(), event.occurred_at), least(now(), event.occurred_at)
+        from event join webhook_subscriptions s
           on s.status = 'active' and event.type = any(s.event_types)
         returning 1
       )
