@@ -11,9 +11,11 @@ import { createBudgetRoutes } from './routes/budgets.js';
 import { createAllocationRoutes, createCostRoutes } from './routes/costs.js';
 import { createFindingRoutes, createRecommendationRoutes } from './routes/findings.js';
 import { createGpuRoutes } from './routes/gpus.js';
+import { createInboundAlertRoutes, createInboundReceiverRoutes } from './routes/inbound.js';
 import { createJobRoutes } from './routes/jobs.js';
 import { createLinkRoutes } from './routes/links.js';
 import { createReportRoutes } from './routes/reports.js';
+import { createScalingRoutes } from './routes/scaling.js';
 import { createTargetRoutes } from './routes/targets.js';
 
 export function createApp(deps: AppDeps) {
@@ -63,6 +65,9 @@ export function createApp(deps: AppDeps) {
     return c.body(body, 200, { 'content-type': deps.registry.contentType });
   });
 
+  // senders (Alertmanager, EventBridge) authenticate with their own tokens, so these answer before the API's check
+  const inbound = deps.inbound;
+  if (inbound) app.route('/api/v1/inbound', createInboundReceiverRoutes({ ...deps, inbound }));
   app.use('/api/v1/*', requireRole('viewer', verify));
   app.route('/api/v1/gpus', createGpuRoutes(deps));
   app.route('/api/v1/targets', createTargetRoutes(deps));
@@ -70,6 +75,9 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/links', createLinkRoutes(deps));
   app.route('/api/v1/findings', createFindingRoutes(deps));
   app.route('/api/v1/recommendations', createRecommendationRoutes(deps));
+  if (inbound) app.route('/api/v1/inbound', createInboundAlertRoutes(deps));
+  const scaling = deps.scaling;
+  if (scaling) app.route('/api/v1/scaling', createScalingRoutes({ ...deps, scaling }));
 
   // money is for finance and above; `/x/*` also matches `/x` itself
   const finance = requireRole('finance', verify);
