@@ -361,6 +361,47 @@ const Analyzer = z
   })
   .strict();
 
+/** A token an inbound sender presents; kept like auth.tokens (plain or as its SHA-256 digest), with no role. */
+const InboundToken = z
+  .object({
+    name: z.string().min(1),
+    token: z.string().min(16, 'a token needs at least 16 characters').optional(),
+    tokenSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+      .optional(),
+  })
+  .strict()
+  .refine((t) => (t.token === undefined) !== (t.tokenSha256 === undefined), {
+    message: 'give exactly one of token or tokenSha256',
+  });
+
+/** Receivers for Alertmanager and EventBridge; their tokens open only these routes, never the API. */
+const Inbound = z
+  .object({
+    alertmanager: z
+      .object({ bearerTokens: z.array(InboundToken).min(1, 'give at least one token') })
+      .strict()
+      .optional(),
+    awsEvents: z
+      .object({
+        bearerTokens: z.array(InboundToken).min(1, 'give at least one token'),
+        /** An EventBridge API-destination connection with API-key auth sends the token in this header. */
+        apiKeyHeader: z
+          .string()
+          .regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name')
+          .optional(),
+        /** Spot interruption or rebalance events older than this (by their `time`) are recorded, not acted on. */
+        maxEventAgeSeconds: z.number().int().positive().default(600),
+      })
+      .strict()
+      .optional(),
+    /** With secrets set, every inbound request must also carry a valid Standard Webhooks signature. */
+    signingSecrets: z.array(z.string().min(1)).default([]),
+    signatureToleranceSeconds: z.number().int().positive().max(3600).default(300),
+  })
+  .strict();
+
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
@@ -415,6 +456,7 @@ export const Config = z
       lookbackHours: 6,
     }),
     budgets: z.array(Budget).default([]),
+    inbound: Inbound.optional(),
     analyzer: Analyzer.default(Analyzer.parse({})),
     retention: z
       .object({
@@ -442,6 +484,7 @@ export type BillingConfig = z.output<typeof Billing>;
 export type CostsConfig = z.output<typeof Costs>;
 export type BudgetConfig = z.output<typeof Budget>;
 export type AnalyzerConfig = z.output<typeof Analyzer>;
+export type InboundConfig = z.output<typeof Inbound>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
