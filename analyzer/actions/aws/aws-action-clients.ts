@@ -1,0 +1,17 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+
+/** The two SDK clients the AWS executors send commands through; tests pass clients wrapped by aws-sdk-client-mock. */
+export interface AwsActionClients {
+  ec2: EC2Client;
+  autoScaling: AutoScalingClient;
+}
+
+/**
+ * Real clients for one region with the SDK's adaptive retry mode, so throttling is retried with client-side rate
+ * limiting before an executor ever sees it. Credentials come from the SDK's default chain and are never logged.
+ */
+export function createAwsActionClients(options: { region: string; maxAttempts: number }): AwsActionClients {
+  const common = { region: options.region, retryMode: 'adaptive', maxAttempts: options.maxAttempts } as const;
+  return { ec2: new EC2Client(common), autoScaling: new AutoScalingClient(common) };
+}
