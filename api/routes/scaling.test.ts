@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
 import { jobs } from '../../collector/jobs/schema.js';
 import { gpuRollups, gpus, nodes } from '../../collector/schema.js';
@@ -234,6 +237,53 @@ describe('scaling API (KEDA metrics-api source)', () => {
 
     it('answers 404 for a workload it does not know', async () => {
       expect((await get('/api/v1/scaling/workloads/ml/nothing')).status).toBe(404);
+    });
+  });
+
+  describe('deploy/examples/keda-scaledobject.yaml', () => {
+    type Doc = {
+      kind: string;
+      metadata: { name: string };
+      spec: {
+        secretTargetRef?: { parameter: string }[];
+        triggers?: {
+          type: string;
+          metadata: Record<string, string>;
+          authenticationRef: { name: string; kind: string };
+        }[];
+      };
+    };
+    const docs = parseAllDocuments(
+      readFileSync(join(import.meta.dirname, '../../deploy/examples/keda-scaledobject.yaml'), 'utf8'),
+    ).map((d) => d.toJS() as Doc);
+    const triggers = docs.flatMap((d) => (d.kind === 'ScaledObject' ? (d.spec.triggers ?? []) : []));
+
+    it('points every metrics-api trigger at a scaling route whose valueLocation is a number', async () => {
+      expect(triggers.length).toBeGreaterThan(0);
+      for (const t of triggers) {
+        expect(t.type).toBe('metrics-api');
+        const path = new URL(t.metadata['url'] ?? '').pathname;
+        // the example's pool is not in the seed; ask for a seeded pool of the same name form
+        const asked = /^\/api\/v1\/scaling\/pools\/(.+)$/.exec(path)
+          ? `/api/v1/scaling/pools/${encodeURIComponent(`${H100} x2`)}`
+          : path;
+        expect(decodeURIComponent(path)).toMatch(
+          /^\/api\/v1\/scaling\/(pools\/.+ x\d+|workloads\/[^/]+\/[^/]+)$/,
+        );
+        const res = await get(asked);
+        expect(res.status).toBe(200);
+        expect(typeof (await readJson(res))[t.metadata['valueLocation'] ?? '']).toBe('number');
+      }
+    });
+
+    it('authenticates with a bearer token from the trigger authentication it names', () => {
+      for (const t of triggers) {
+        expect(t.metadata['authMode']).toBe('bearer');
+        const auth = docs.find(
+          (d) => d.kind === t.authenticationRef.kind && d.metadata.name === t.authenticationRef.name,
+        );
+        expect(auth?.spec.secretTargetRef?.map((r) => r.parameter)).toEqual(['token']);
+      }
     });
   });
 
