@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { Histogram } from 'prom-client';
+import { createAddressPolicy } from '../analyzer/webhooks/check-webhook-url.js';
 import { AppError } from '../core/errors.js';
 import { withSpan } from '../core/telemetry.js';
 import { createTokenVerifier, requireRole } from './auth.js';
@@ -17,6 +18,7 @@ import { createLinkRoutes } from './routes/links.js';
 import { createReportRoutes } from './routes/reports.js';
 import { createScalingRoutes } from './routes/scaling.js';
 import { createTargetRoutes } from './routes/targets.js';
+import { createWebhookRoutes } from './routes/webhooks.js';
 
 export function createApp(deps: AppDeps) {
   const verify = createTokenVerifier(deps.tokens);
@@ -101,6 +103,11 @@ export function createApp(deps: AppDeps) {
         }),
     }),
   );
+
+  // webhook subscriptions carry secrets and choose where gpuscope sends requests: operators only
+  app.use('/api/v1/webhooks/*', requireRole('operator', verify));
+  const webhooks = deps.webhooks ?? { allowed: createAddressPolicy([]), previousSecretHours: 24 };
+  app.route('/api/v1/webhooks', createWebhookRoutes({ ...deps, webhooks }));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

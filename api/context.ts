@@ -9,6 +9,7 @@ import type { Db } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuthVariables, TokenConfig } from './auth.js';
+import type { WebhookRouteSettings } from './routes/webhooks.js';
 import { describeValidation } from './errors.js';
 
 export type AppEnv = { Variables: AuthVariables & { requestId: string } };
@@ -30,6 +31,8 @@ export interface AppDeps extends RouteDeps {
   inbound?: InboundDeps | undefined;
   /** The KEDA pull signal (/api/v1/scaling); without it its routes are not mounted. */
   scaling?: ScalingDeps | undefined;
+  /** Webhook subscriptions: the SSRF allow-list and the rotation overlap; absent = no private networks, 24 h. */
+  webhooks?: WebhookRouteSettings | undefined;
 }
 
 export interface InboundDeps {
