@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -402,6 +403,54 @@ const Inbound = z
   })
   .strict();
 
+/** `10.0.0.0/8`, `fd00::/8`: the prefix length within the address family. */
+const Cidr = z.string().refine((value) => {
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  const n = Number(bits);
+  return rest.length === 0 && family !== 0 && /^\d{1,3}$/.test(bits ?? '') && n <= (family === 4 ? 32 : 128);
+}, 'expected a CIDR such as 10.0.0.0/8 or fd00::/8');
+
+/** Outbound webhooks (Standard Webhooks): where they may go and how hard delivery tries. */
+const Webhooks = z
+  .object({
+    /** Private or loopback ranges a subscription URL may reach; link-local and metadata addresses never. */
+    allowPrivateNetworks: z.array(Cidr).default([]),
+    delivery: z
+      .object({
+        enabled: z.boolean().default(true),
+        concurrency: z.number().int().min(1).max(1000).default(64),
+        batchSize: z.number().int().min(1).max(5000).default(200),
+        pollIntervalMs: z.number().int().min(10).default(1000),
+        timeoutSeconds: z.number().positive().max(300).default(10),
+        /** A claimed delivery is another worker's to retry only after this; longer than the timeout. */
+        leaseSeconds: z.number().positive().default(60),
+        retryBaseSeconds: z.number().positive().default(5),
+        retryMaxSeconds: z.number().positive().default(3600),
+        /** Past this age a still-failing delivery is dead-lettered. */
+        maxAgeHours: z.number().positive().default(24),
+        /** After a secret rotation the previous secret signs too, for this long. */
+        previousSecretHours: z.number().min(0).default(24),
+      })
+      .strict()
+      .refine((d) => d.leaseSeconds > d.timeoutSeconds, {
+        message: 'leaseSeconds must be longer than timeoutSeconds',
+      })
+      .default(() => ({
+        enabled: true,
+        concurrency: 64,
+        batchSize: 200,
+        pollIntervalMs: 1000,
+        timeoutSeconds: 10,
+        leaseSeconds: 60,
+        retryBaseSeconds: 5,
+        retryMaxSeconds: 3600,
+        maxAgeHours: 24,
+        previousSecretHours: 24,
+      })),
+  })
+  .strict();
+
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
@@ -457,6 +506,7 @@ export const Config = z
     }),
     budgets: z.array(Budget).default([]),
     inbound: Inbound.optional(),
+    webhooks: Webhooks.default(() => Webhooks.parse({})),
     analyzer: Analyzer.default(Analyzer.parse({})),
     retention: z
       .object({
@@ -485,6 +535,7 @@ export type CostsConfig = z.output<typeof Costs>;
 export type BudgetConfig = z.output<typeof Budget>;
 export type AnalyzerConfig = z.output<typeof Analyzer>;
 export type InboundConfig = z.output<typeof Inbound>;
+export type WebhooksConfig = z.output<typeof Webhooks>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
