@@ -96,6 +96,8 @@ export async function startTestPrometheus(options: {
   scrapeConfigs: object[];
   scrapeIntervalSeconds?: number;
   extraArgs?: string[];
+  /** Top-level config sections beside `global` and `scrape_configs`, e.g. `rule_files` and `alerting`. */
+  extraConfig?: Record<string, unknown>;
 }): Promise<TestPrometheus> {
   const bin = findPrometheusBin();
   if (!bin) throw new Error('prometheus binary not found (apt-get install -y prometheus)');
@@ -107,6 +109,7 @@ export async function startTestPrometheus(options: {
     stringify({
       global: { scrape_interval: interval, evaluation_interval: interval },
       scrape_configs: options.scrapeConfigs,
+      ...options.extraConfig,
     }),
   );
   let lastError: unknown;
