@@ -62,7 +62,10 @@ export async function listInstancesByTag(
       ],
     }),
   );
-  return (out.Reservations ?? []).flatMap((r) => (r.Instances ?? []).map(parseInstanceFacts));
+  // Checked again here: this list feeds terminations, and a filter the API ignored must not widen it.
+  return (out.Reservations ?? [])
+    .flatMap((r) => (r.Instances ?? []).map(parseInstanceFacts))
+    .filter((i) => i.tags[key] === value && (i.state === 'pending' || i.state === 'running'));
 }
 
 /** Whether termination protection (`disableApiTermination`) is on. */

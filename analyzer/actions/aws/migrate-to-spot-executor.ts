@@ -207,8 +207,10 @@ const readyStep: Step = async (deps, _target, ctx, progress) => {
 
 const cordonStep: Step = async (deps, target, ctx, progress) => {
   if (progress.cordoned) return ok(undefined);
-  progress.cordonRequested = true;
-  await save(ctx, 'old_node_cordon_requested', progress);
+  if (!progress.cordonRequested) {
+    progress.cordonRequested = true;
+    await save(ctx, 'old_node_cordon_requested', progress);
+  }
   const cordoned = await deps.nodes.cordon(target.node);
   if (!cordoned.ok) return cordoned;
   progress.cordoned = true;
@@ -291,7 +293,7 @@ async function undoReplacement(
       listInstancesByTag(deps.ec2, actionTag, actionTagValue(ctx.idempotencyKey)),
     );
     if (!tagged.ok) return err(toActionFailure(tagged.error));
-    ids = tagged.value.map((i) => i.instanceId);
+    ids = tagged.value.map((i) => i.instanceId).filter((id) => id !== target.instanceId);
   }
   if (ids.length > 0) {
     const terminated = await callAws(deps, 'TerminateInstances', () =>
