@@ -362,6 +362,21 @@ const Analyzer = z
   })
   .strict();
 
+/** Settings of the AWS action executors (analyzer/actions/aws); the launch template is `actions.spotLaunchTemplate`. */
+const AwsActions = z
+  .object({
+    /** Region of the EC2 and Auto Scaling clients; absent → the first of `collectors.aws.regions`. */
+    region: z.string().min(1).optional(),
+    /** Candidate spot types for a replacement, in order of preference (price-capacity-optimized picks among them). */
+    spotInstanceTypes: z.array(z.string().min(1)).default([]),
+    /** With no spot capacity in any candidate type, launch the replacement on-demand (in listed order) instead of failing. */
+    onDemandFallback: z.boolean().default(false),
+    nodeReadyTimeoutSeconds: z.number().positive().max(3600).default(600),
+    drainTimeoutSeconds: z.number().positive().max(86_400).default(900),
+    maxAttempts: z.number().int().min(1).max(20).default(8),
+  })
+  .strict();
+
 /** A token an inbound sender presents; kept like auth.tokens (plain or as its SHA-256 digest), with no role. */
 const InboundToken = z
   .object({
@@ -508,6 +523,7 @@ export const Config = z
     inbound: Inbound.optional(),
     webhooks: Webhooks.default(() => Webhooks.parse({})),
     analyzer: Analyzer.default(Analyzer.parse({})),
+    awsActions: AwsActions.optional(),
     retention: z
       .object({
         minuteRollupDays: z.number().positive().default(14),
@@ -536,6 +552,8 @@ export type BudgetConfig = z.output<typeof Budget>;
 export type AnalyzerConfig = z.output<typeof Analyzer>;
 export type InboundConfig = z.output<typeof Inbound>;
 export type WebhooksConfig = z.output<typeof Webhooks>;
+export type AwsActionsConfig = z.output<typeof AwsActions>;
+export const AwsActionsConfig = AwsActions;
 
 export class ConfigError extends Error {
   constructor(message: string) {
