@@ -362,6 +362,79 @@ const Analyzer = z
   })
   .strict();
 
+const ActionMode = z.enum(['off', 'dry-run', 'approve', 'auto']);
+const ActionKindName = z.enum([
+  'cordon_node',
+  'uncordon_node',
+  'drain_node',
+  'scale_workload',
+  'suspend_job',
+  'resume_job',
+  'scale_asg',
+  'terminate_instance',
+  'migrate_to_spot',
+]);
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
+const MaintenanceWindow = z
+  .object({
+    days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
+    /** A window whose end is at or before its start runs past midnight into the next day. */
+    start: ClockTime,
+    end: ClockTime,
+    timezone: z.literal('UTC').default('UTC'),
+  })
+  .strict();
+/** One policy; the action engine picks the most specific scope that matches (analyzer/actions/resolve-policy.ts). */
+const ActionPolicy = z
+  .object({
+    scope: z
+      .object({
+        cluster: z.string().min(1).optional(),
+        nodePool: z.string().min(1).optional(),
+        namespace: z.string().min(1).optional(),
+        partition: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    mode: ActionMode,
+    allowKinds: z.array(ActionKindName).optional(),
+    /** Globs (`*`, `?`) over node names and namespaces; absent = any. */
+    allowNodes: z.array(z.string().min(1)).optional(),
+    allowNamespaces: z.array(z.string().min(1)).optional(),
+    /** Blast radius: nodes or GPUs acted on in the last hour, per reason, within this scope. */
+    maxNodesPerHour: z.number().int().min(0).optional(),
+    maxGpusPerHour: z.number().int().min(0).optional(),
+    cooldownMinutes: z.number().min(0).default(60),
+    minNodeAgeMinutes: z.number().min(0).default(60),
+    maintenanceWindows: z.array(MaintenanceWindow).default([]),
+  })
+  .strict();
+const Actions = z
+  .object({
+    defaultMode: ActionMode.default('dry-run'),
+    policies: z.array(ActionPolicy).default([]),
+    /** Node pools (analyzer pool names such as `NVIDIA H100 80GB HBM3 x8`) that are one Auto Scaling group. */
+    poolAsgs: z
+      .array(z.object({ pool: z.string().min(1), asg: z.string().min(1) }).strict())
+      .default([]),
+    /** Launch template the spot replacement of an on-demand node starts from. */
+    spotLaunchTemplate: z
+      .object({
+        launchTemplateId: z.string().min(1),
+        version: z.string().min(1).optional(),
+        subnetIds: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+    /** A worker holding an executing action renews its lease at each checkpoint; past it, the action is a crash. */
+    leaseMinutes: z.number().positive().default(15),
+    maxAttempts: z.number().int().min(1).default(3),
+    retryBaseMinutes: z.number().positive().default(5),
+    /** Realized savings compare this long before the action with as long after it. */
+    savingsWindowHours: z.number().positive().default(24),
+  })
+  .strict();
+
 /** Settings of the AWS action executors (analyzer/actions/aws); the launch template is `actions.spotLaunchTemplate`. */
 const AwsActions = z
   .object({
@@ -409,6 +482,8 @@ const Inbound = z
           .optional(),
         /** Spot interruption or rebalance events older than this (by their `time`) are recorded, not acted on. */
         maxEventAgeSeconds: z.number().int().positive().default(600),
+        /** The answer waits this long for the spot hook, then says `pending`; EventBridge gives up after 5 s. */
+        hookWaitSeconds: z.number().min(0).max(4.5).default(3),
       })
       .strict()
       .optional(),
@@ -523,6 +598,7 @@ export const Config = z
     inbound: Inbound.optional(),
     webhooks: Webhooks.default(() => Webhooks.parse({})),
     analyzer: Analyzer.default(Analyzer.parse({})),
+    actions: Actions.default(Actions.parse({})),
     awsActions: AwsActions.optional(),
     retention: z
       .object({
@@ -552,8 +628,10 @@ export type BudgetConfig = z.output<typeof Budget>;
 export type AnalyzerConfig = z.output<typeof Analyzer>;
 export type InboundConfig = z.output<typeof Inbound>;
 export type WebhooksConfig = z.output<typeof Webhooks>;
+export type ActionsConfig = z.output<typeof Actions>;
 export type AwsActionsConfig = z.output<typeof AwsActions>;
 export const AwsActionsConfig = AwsActions;
+export type ActionPolicyConfig = z.output<typeof ActionPolicy>;
 
 export class ConfigError extends Error {
   constructor(message: string) {
