@@ -2,7 +2,7 @@ import type { Hook } from '@hono/zod-openapi';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { CostDeps } from '../analyzer/cost/create-cost-deps.js';
-import type { SpotInterruptionHook } from '../analyzer/inbound/receive-inbound.js';
+import type { SpotInterruptionHook } from '../analyzer/inbound/types.js';
 import type { Clock } from '../core/clock.js';
 import type { AnalyzerConfig, InboundConfig } from '../core/config.js';
 import type { Db } from '../core/db.js';

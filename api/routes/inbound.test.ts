@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
 import { getSpotEventOutcome } from '../../analyzer/inbound/queries.js';
-import type { SpotInterruptionEvent } from '../../analyzer/inbound/receive-inbound.js';
+import type { SpotInterruptionEvent } from '../../analyzer/inbound/types.js';
 import { signWebhook } from '../../analyzer/webhooks/sign-webhook.js';
 import { cloudInstances } from '../../collector/aws/schema.js';
 import { nodes } from '../../collector/schema.js';
@@ -268,6 +268,35 @@ describe('inbound receivers', () => {
       ).toBe(1);
     });
 
+    it('answers pending when the hook outlasts hookWaitSeconds, and stores its outcome when it ends', async () => {
+      let finish: () => void = () => {};
+      const slow = vi.fn(() => new Promise<void>((resolve) => (finish = resolve)));
+      const config = inboundConfig({
+        awsEvents: {
+          bearerTokens: [{ name: 'eventbridge', token: awsToken }],
+          maxEventAgeSeconds: 600,
+          hookWaitSeconds: 0,
+        },
+      });
+      const slowApp = buildApp(
+        handle,
+        { config, cluster: 'test', onSpotInterruption: slow },
+        createRegistry({ defaultMetrics: false }),
+      );
+      const res = await slowApp.request('/api/v1/inbound/aws-events', {
+        method: 'POST',
+        body: JSON.stringify(spotEvent('11111111-0000-4000-8000-000000000005')),
+        headers: { authorization: `Bearer ${awsToken}` },
+      });
+      expect(await readJson(res)).toMatchObject({ duplicate: false, outcome: 'pending' });
+      expect(await getSpotEventOutcome(handle.db, '11111111-0000-4000-8000-000000000005')).toBe('pending');
+      finish();
+      await vi.waitFor(async () =>
+        expect(await getSpotEventOutcome(handle.db, '11111111-0000-4000-8000-000000000005')).toBe('handled'),
+      );
+      expect(slow).toHaveBeenCalledTimes(1);
+    });
+
     it('accepts the token in the configured API-key header (EventBridge API destination)', async () => {
       const res = await postEvent(spotEvent('11111111-0000-4000-8000-000000000003'), null, {
         'x-gpuscope-key': awsToken,
@@ -282,6 +311,20 @@ describe('inbound receivers', () => {
       });
       expect(res.status).toBe(400);
       expect((await readJson(res)).error.message).toMatch(/^detail-type: /);
+    });
+  });
+
+  describe('GET /openapi.json', () => {
+    it('documents the receivers and the alert listing', async () => {
+      const doc = await readJson(await app.request('/openapi.json'));
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/inbound/alertmanager',
+          '/api/v1/inbound/aws-events',
+          '/api/v1/inbound/alerts',
+        ]),
+      );
+      expect(doc.paths['/api/v1/inbound/alertmanager'].post.requestBody).toBeDefined();
     });
   });
 
@@ -337,6 +380,14 @@ describe('inbound receivers', () => {
       expect(gpus.status).toBe(401);
       expect((await getAlerts('', alertmanagerToken)).status).toBe(401);
       expect((await getAlerts('', awsToken)).status).toBe(401);
+    });
+
+    it('refuses an oversized body from a forged sender as 401, and from a real one as 400', async () => {
+      const huge = JSON.stringify({ padding: 'x'.repeat(5 * 1024 * 1024) });
+      expect((await postAlerts(huge, 'forged-token-0123456789')).status).toBe(401);
+      const res = await postAlerts(huge);
+      expect(res.status).toBe(400);
+      expect((await readJson(res)).error.message).toContain('larger than');
     });
 
     it('keeps the alert listing for API tokens', async () => {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import {
   createInboundMetrics,
@@ -9,7 +9,8 @@ import {
 } from '../../analyzer/inbound/metrics.js';
 import type { ValidationIssue } from '../../analyzer/inbound/parse-alertmanager.js';
 import { listInboundAlerts } from '../../analyzer/inbound/queries.js';
-import { receiveAlertmanagerNotification, receiveSpotEvent } from '../../analyzer/inbound/receive-inbound.js';
+import { receiveAlertmanagerNotification } from '../../analyzer/inbound/receive-alertmanager.js';
+import { receiveSpotEvent } from '../../analyzer/inbound/receive-spot-event.js';
 import { verifyWebhook } from '../../analyzer/webhooks/sign-webhook.js';
 import { AppError } from '../../core/errors.js';
 import { sha256Hex } from '../auth.js';
@@ -47,24 +48,31 @@ function bearerOf(c: Context): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
 }
 
-interface Authenticator {
+interface Sender {
   source: InboundSource;
   tokens: TokenList;
   apiKeyHeader?: string | undefined;
 }
 
-function createReceiverGuard(deps: AppDeps & { inbound: InboundDeps }, metrics: InboundMetrics) {
+/**
+ * Per receiver: a token check that runs before the body is read (a forged request is 401 whatever it sends), and a
+ * reader that verifies the Standard Webhooks signature when secrets are set and parses the JSON.
+ */
+function createSenderChecks(deps: AppDeps & { inbound: InboundDeps }, metrics: InboundMetrics) {
   const { signingSecrets, signatureToleranceSeconds } = deps.inbound.config;
   const rejection = (source: InboundSource, message: string): AppError => {
     metrics.events.inc({ source, result: 'rejected' });
     return new AppError('UNAUTHORIZED', message);
   };
-  /** Authenticates the request, verifies its signature when secrets are set, and returns the parsed JSON body. */
-  return async (c: Context, auth: Authenticator): Promise<unknown> => {
-    const presented = bearerOf(c) ?? (auth.apiKeyHeader ? c.req.header(auth.apiKeyHeader) : undefined);
-    if (!presented) throw rejection(auth.source, 'missing bearer token');
-    const name = matchToken(auth.tokens, presented);
-    if (!name) throw rejection(auth.source, 'invalid bearer token');
+  const authenticate =
+    (sender: Sender): MiddlewareHandler =>
+    async (c, next) => {
+      const presented = bearerOf(c) ?? (sender.apiKeyHeader ? c.req.header(sender.apiKeyHeader) : undefined);
+      if (!presented) throw rejection(sender.source, 'missing bearer token');
+      if (!matchToken(sender.tokens, presented)) throw rejection(sender.source, 'invalid bearer token');
+      await next();
+    };
+  const readBody = async (c: Context, source: InboundSource): Promise<unknown> => {
     const text = await c.req.text();
     if (signingSecrets.length > 0) {
       const verified = verifyWebhook(
@@ -78,15 +86,16 @@ function createReceiverGuard(deps: AppDeps & { inbound: InboundDeps }, metrics: 
         Math.floor(deps.clock.now() / 1000),
         signatureToleranceSeconds,
       );
-      if (!verified.ok) throw rejection(auth.source, `invalid webhook signature: ${verified.error}`);
+      if (!verified.ok) throw rejection(source, `invalid webhook signature: ${verified.error}`);
     }
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      metrics.events.inc({ source: auth.source, result: 'invalid' });
+      metrics.events.inc({ source, result: 'invalid' });
       throw new AppError('VALIDATION', '(body): not valid JSON');
     }
   };
+  return { authenticate, readBody };
 }
 
 function invalid(issues: ValidationIssue[]): AppError {
@@ -105,7 +114,7 @@ const receiverResponses = {
  */
 export function createInboundReceiverRoutes(deps: AppDeps & { inbound: InboundDeps }) {
   const metrics = createInboundMetrics(deps.registry);
-  const guard = createReceiverGuard(deps, metrics);
+  const { authenticate, readBody } = createSenderChecks(deps, metrics);
   const { alertmanager, awsEvents } = deps.inbound.config;
   const receiveDeps = { db: deps.db, log: deps.log, metrics, cluster: deps.inbound.cluster };
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -129,13 +138,19 @@ export function createInboundReceiverRoutes(deps: AppDeps & { inbound: InboundDe
       ...receiverResponses,
     },
   });
-  app.post('/alertmanager', limit, async (c) => {
-    if (!alertmanager) throw notConfigured('alertmanager');
-    const body = await guard(c, { source: 'alertmanager', tokens: alertmanager.bearerTokens });
-    const result = await receiveAlertmanagerNotification(receiveDeps, body, new Date(deps.clock.now()));
-    if (!result.ok) throw invalid(result.error);
-    return c.json(result.value, 200);
-  });
+  if (alertmanager) {
+    const sender = { source: 'alertmanager', tokens: alertmanager.bearerTokens } as const;
+    app.post('/alertmanager', authenticate(sender), limit, async (c) => {
+      const body = await readBody(c, sender.source);
+      const result = await receiveAlertmanagerNotification(receiveDeps, body, new Date(deps.clock.now()));
+      if (!result.ok) throw invalid(result.error);
+      return c.json(result.value, 200);
+    });
+  } else {
+    app.post('/alertmanager', () => {
+      throw notConfigured('alertmanager');
+    });
+  }
 
   app.openAPIRegistry.registerPath({
     method: 'post',
@@ -149,20 +164,27 @@ export function createInboundReceiverRoutes(deps: AppDeps & { inbound: InboundDe
       ...receiverResponses,
     },
   });
-  app.post('/aws-events', limit, async (c) => {
-    if (!awsEvents) throw notConfigured('aws-events');
-    const body = await guard(c, {
+  if (awsEvents) {
+    const sender = {
       source: 'aws_events',
       tokens: awsEvents.bearerTokens,
       apiKeyHeader: awsEvents.apiKeyHeader,
+    } as const;
+    app.post('/aws-events', authenticate(sender), limit, async (c) => {
+      const body = await readBody(c, sender.source);
+      const result = await receiveSpotEvent(receiveDeps, body, new Date(deps.clock.now()), {
+        maxEventAgeSeconds: awsEvents.maxEventAgeSeconds,
+        hookWaitSeconds: awsEvents.hookWaitSeconds,
+        onSpotInterruption: deps.inbound.onSpotInterruption,
+      });
+      if (!result.ok) throw invalid(result.error);
+      return c.json(result.value, 200);
     });
-    const result = await receiveSpotEvent(receiveDeps, body, new Date(deps.clock.now()), {
-      maxEventAgeSeconds: awsEvents.maxEventAgeSeconds,
-      onSpotInterruption: deps.inbound.onSpotInterruption,
+  } else {
+    app.post('/aws-events', () => {
+      throw notConfigured('aws-events');
     });
-    if (!result.ok) throw invalid(result.error);
-    return c.json(result.value, 200);
-  });
+  }
   return app;
 }
 

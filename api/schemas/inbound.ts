@@ -61,7 +61,7 @@ export const SpotEventReceipt = z
     kind: z.enum(['interruption', 'rebalance']),
     instanceId: z.string(),
     duplicate: z.boolean(),
-    outcome: z.enum(['handled', 'stale', 'hook_failed', 'no_hook', 'duplicate']),
+    outcome: z.enum(['handled', 'stale', 'hook_failed', 'no_hook', 'pending', 'duplicate']),
   })
   .openapi('SpotEventReceipt');
 

@@ -5,7 +5,7 @@ import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCostDeps } from '../../analyzer/cost/create-cost-deps.js';
 import { computeLabelFingerprint } from '../../analyzer/inbound/parse-alertmanager.js';
-import type { SpotInterruptionEvent } from '../../analyzer/inbound/receive-inbound.js';
+import type { SpotInterruptionEvent } from '../../analyzer/inbound/types.js';
 import { createApp } from '../../api/app.js';
 import type { InboundDeps } from '../../api/context.js';
 import { type Clock, systemClock } from '../../core/clock.js';
