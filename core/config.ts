@@ -484,6 +484,8 @@ const Inbound = z
         maxEventAgeSeconds: z.number().int().positive().default(600),
         /** The answer waits this long for the spot hook, then says `pending`; EventBridge gives up after 5 s. */
         hookWaitSeconds: z.number().min(0).max(4.5).default(3),
+        /** The answer waits this long for the spot hook, then says `pending`; EventBridge gives up after 5 s. */
+        hookWaitSeconds: z.number().min(0).max(4.5).default(3),
       })
       .strict()
       .optional(),
