@@ -1,6 +1,7 @@
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../core/db.js';
 import { parseDecimal } from '../../core/decimal.js';
+import { enqueueRecommendationEvents } from '../webhooks/enqueue-recommendation-events.js';
 import {
   type FindingEvidence,
   type FindingSeverity,
@@ -176,19 +177,22 @@ export async function applyDetections(
         (f) => f.status !== 'resolved' && run.kinds.includes(f.kind) && !byFingerprint.has(f.fingerprint),
       )
       .map((f) => f.id);
+    let resolvedRecommendations: number[] = [];
     if (gone.length > 0) {
       await t
         .update(findings)
         .set({ status: 'resolved', resolvedAt: at, version: sql`${findings.version} + 1` })
         .where(inArray(findings.id, gone));
-      await t
+      const closed = await t
         .update(recommendations)
         .set({ status: 'resolved', updatedAt: at, version: sql`${recommendations.version} + 1` })
-        .where(and(inArray(recommendations.findingId, gone), eq(recommendations.status, 'open')));
+        .where(and(inArray(recommendations.findingId, gone), eq(recommendations.status, 'open')))
+        .returning({ id: recommendations.id });
+      resolvedRecommendations = closed.map((r) => r.id);
       result.resolved = gone.length;
     }
 
-    await applyRecommendations(t, cluster, at, byFingerprint, ids);
+    const changed = await applyRecommendations(t, cluster, at, byFingerprint, ids);
     const expired = await t
       .update(recommendations)
       .set({ status: 'expired', updatedAt: at, version: sql`${recommendations.version} + 1` })
@@ -201,6 +205,9 @@ export async function applyDetections(
       )
       .returning({ id: recommendations.id });
     result.recommendationsExpired = expired.length;
+    // the outbox rows commit or roll back with the changes they report; an expiry needs no event (every event
+    // already carries expiresAt, and one sent after it would be dropped undelivered)
+    await enqueueRecommendationEvents(t, at, { ...changed, resolved: resolvedRecommendations });
   });
   return result;
 }
@@ -215,13 +222,14 @@ async function applyRecommendations(
   at: Date,
   detections: ReadonlyMap<string, Detection>,
   findingIds: ReadonlyMap<string, number>,
-) {
+): Promise<{ created: number[]; updated: number[] }> {
+  const made = { created: [] as number[], updated: [] as number[] };
   const wanted: { findingId: number; d: Detection; r: NonNullable<Detection['recommend']> }[] = [];
   for (const [fingerprint, d] of detections) {
     const findingId = findingIds.get(fingerprint);
     if (d.recommend && findingId !== undefined) wanted.push({ findingId, d, r: d.recommend });
   }
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return made;
   const existing: RecommendationRow[] = await db
     .select()
     .from(recommendations)
@@ -254,6 +262,7 @@ async function applyRecommendations(
       e.risk !== r.risk ||
       !sameMoney(e.expectedMonthlySavingsUsd, r.expectedMonthlySavingsUsd) ||
       stableJson(e.details) !== stableJson(r.details);
+    if (changed) made.updated.push(e.id);
     changes.push(
       changed
         ? {
@@ -279,7 +288,11 @@ async function applyRecommendations(
     );
   }
   for (let k = 0; k < inserts.length; k += INSERT_CHUNK) {
-    await db.insert(recommendations).values(inserts.slice(k, k + INSERT_CHUNK));
+    const rows = await db
+      .insert(recommendations)
+      .values(inserts.slice(k, k + INSERT_CHUNK))
+      .returning({ id: recommendations.id });
+    for (const row of rows) made.created.push(row.id);
   }
   if (changes.length > 0) {
     await db.execute(sql`update recommendations r set status = v.status, risk = v.risk,
@@ -289,6 +302,7 @@ async function applyRecommendations(
         details jsonb, "updatedAt" timestamptz, "expiresAt" timestamptz, version int)
       where r.id = v.id`);
   }
+  return made;
 }
 
 /** JSON with object keys sorted: jsonb hands objects back in its own key order, so plain JSON text would differ. */

@@ -60,12 +60,16 @@ export async function enqueueWebhookEventsFrom(
   return { events: Number(rows[0]?.events ?? 0), deliveries: Number(rows[0]?.deliveries ?? 0) };
 }
 
-/** Whether any active subscription wants this type: lets a writer skip building event rows nobody receives. */
-export async function hasWebhookSubscribers(db: Db, type: WebhookEventType): Promise<boolean> {
+/** Whether any active subscription wants one of these types: lets a writer skip building rows nobody receives. */
+export async function hasWebhookSubscribers(
+  db: Db,
+  types: WebhookEventType | readonly WebhookEventType[],
+): Promise<boolean> {
+  const list = typeof types === 'string' ? [types] : [...types];
   const rows = await queryRows<{ found: boolean }>(
     db,
     sql`select exists(select 1 from webhook_subscriptions where status = 'active'
-      and ${type} = any(event_types)) as found`,
+      and event_types && ${sql.param(list)}::text[]) as found`,
   );
   return rows[0]?.found === true;
 }
