@@ -105,7 +105,8 @@ export interface ActionExecutor {
 
 export interface DrainSummary {
   evicted: readonly string[];
-  skipped: readonly { pod: string; reason: 'daemonset' | 'mirror' | 'completed' }[];
+  /** `opted_out`: annotated do-not-disrupt; left running by a drain that may not refuse (a spot interruption). */
+  skipped: readonly { pod: string; reason: 'daemonset' | 'mirror' | 'completed' | 'opted_out' }[];
 }
 
 /** Node operations the AWS spot migration and interruption handling need from Kubernetes. */

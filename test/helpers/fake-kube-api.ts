@@ -81,7 +81,7 @@ export interface FakeKubeApi {
   close(): Promise<void>;
 }
 
-function status(code: number, reason: string, message: string, details?: Obj): Obj {
+export function status(code: number, reason: string, message: string, details?: Obj): Obj {
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -94,7 +94,7 @@ function status(code: number, reason: string, message: string, details?: Obj): O
   };
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
