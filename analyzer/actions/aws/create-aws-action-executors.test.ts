@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Config } from '../../../core/config.js';
 import { createSilentLogger } from '../../../core/log.js';
 import { createRegistry } from '../../../core/telemetry.js';
-import { createAwsActionClients } from './aws-action-clients.js';
+import { createAwsActionClients, resolveAwsActionClientOptions } from './aws-action-clients.js';
 import { createAwsActionMetrics, noopAwsActionMetrics } from './aws-action-metrics.js';
 import { createAwsActionExecutors, resolveSpotMigrationSettings } from './create-aws-action-executors.js';
 import { createFakeNodeOperations } from './fake-node-operations.js';
@@ -49,5 +49,19 @@ describe('createAwsActionMetrics', () => {
     expect(await registry.getSingleMetricAsString('gpuscope_aws_action_api_errors_total')).toContain(
       'gpuscope_aws_action_api_errors_total{operation="CreateFleet",class="capacity"} 1',
     );
+  });
+});
+
+describe('resolveAwsActionClientOptions', () => {
+  it('takes awsActions.region, else the first collector region, else none', () => {
+    const collectors = { aws: { regions: ['us-east-2', 'eu-west-1'] } };
+    expect(
+      resolveAwsActionClientOptions(Config.parse({ collectors, awsActions: { region: 'us-west-2' } })),
+    ).toEqual({
+      region: 'us-west-2',
+      maxAttempts: 8,
+    });
+    expect(resolveAwsActionClientOptions(Config.parse({ collectors }))?.region).toBe('us-east-2');
+    expect(resolveAwsActionClientOptions(Config.parse({}))).toBeUndefined();
   });
 });

@@ -155,6 +155,45 @@ describe('execute', () => {
     expect(saved).toEqual([]);
   });
 
+  it('launches on-demand when every spot pool reports InsufficientInstanceCapacity and fallback is on', async () => {
+    const noSpot = structuredClone(createFleetOutput('none'));
+    ec2Mock
+      .on(CreateFleetCommand, { TargetCapacitySpecification: { DefaultTargetCapacityType: 'spot' } } as never)
+      .resolves(noSpot as never)
+      .on(CreateFleetCommand, {
+        TargetCapacitySpecification: { DefaultTargetCapacityType: 'on-demand' },
+      } as never)
+      .resolves(spotFleetOutput() as never);
+    const fallback = createMigrateToSpotExecutor({
+      ec2,
+      nodes,
+      log: createSilentLogger(),
+      metrics: noopAwsActionMetrics,
+      settings: { ...settings, onDemandFallback: true },
+    });
+    const result = await fallback.execute(request, createFakeContext().ctx);
+    expect(result.ok && result.value.detail.capacityType).toBe('on-demand');
+    expect(result.ok && (result.value.detail.fleetErrors as unknown[]).length).toBe(3);
+    expect(ec2Mock.commandCalls(CreateFleetCommand)).toHaveLength(2);
+  });
+
+  it('saves nothing and touches no node when CreateFleet is throttled, so the retry starts clean', async () => {
+    ec2Mock.on(CreateFleetCommand).rejects(await captureEc2Error('RequestLimitExceeded'));
+    const { ctx, saved } = createFakeContext();
+    const result = await executor().execute(request, ctx);
+    expect(result).toMatchObject({ ok: false, error: { code: 'RequestLimitExceeded', retryable: true } });
+    expect([saved, nodes.calls]).toEqual([[], []]);
+  });
+
+  it('stops between steps once the engine cancels the action', async () => {
+    const controller = new AbortController();
+    const { ctx } = createFakeContext();
+    controller.abort();
+    const result = await executor().execute(request, { ...ctx, signal: controller.signal });
+    expect(result).toMatchObject({ ok: false, error: { code: 'Aborted', retryable: true } });
+    expect(ec2Mock.commandCalls(CreateFleetCommand)).toHaveLength(0);
+  });
+
   it('fails when the new node never becomes Ready, leaving the old node untouched', async () => {
     nodes.fail.waitForNodeReady = {
       message: 'node not Ready within 600 s',
