@@ -3,13 +3,22 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { sendJson, status } from './fake-kube-api.js';
 import {
+  type FakeKind,
+  isDryRun,
+  KINDS,
+  objectPath,
+  parseJsonBody,
+  parseRoute,
+  type Route,
+  readBody,
+} from './fake-kube-routes.js';
+import {
   ApiStatusError,
   applyMergePatch,
   badRequest,
   canIgnorePdb,
   checkStrategicPatch,
   conflict,
-  type GroupResource,
   internalError,
   isPlainObject,
   labelsMatch,
@@ -18,11 +27,14 @@ import {
   notFound,
   type Obj,
   pdbBlocked,
+  reconcileJob,
   scaleOf,
   successStatus,
   unsupportedMediaType,
   validateUpdate,
 } from './fake-kube-semantics.js';
+
+export type { FakeKind };
 
 /**
  * A local stand-in for the Kubernetes endpoints gpuscope's action executors write to, with the API server's
@@ -35,50 +47,6 @@ import {
  * Not run: controllers. A PDB's status changes only by eviction or `setDisruptionsAllowed`; a scaled workload's
  * status.replicas follows spec at once; an evicted pod is gone at once unless `gracefulEviction` is set.
  */
-
-export type FakeKind = 'Node' | 'Pod' | 'Deployment' | 'StatefulSet' | 'Job' | 'PodDisruptionBudget';
-
-const KINDS: Record<FakeKind, { prefix: string; group: string; resource: string }> = {
-  Node: { prefix: '/api/v1', group: '', resource: 'nodes' },
-  Pod: { prefix: '/api/v1', group: '', resource: 'pods' },
-  Deployment: { prefix: '/apis/apps/v1', group: 'apps', resource: 'deployments' },
-  StatefulSet: { prefix: '/apis/apps/v1', group: 'apps', resource: 'statefulsets' },
-  Job: { prefix: '/apis/batch/v1', group: 'batch', resource: 'jobs' },
-  PodDisruptionBudget: { prefix: '/apis/policy/v1', group: 'policy', resource: 'poddisruptionbudgets' },
-};
-
-function kindOfResource(resource: string): FakeKind | undefined {
-  return (Object.keys(KINDS) as FakeKind[]).find((k) => KINDS[k].resource === resource);
-}
-
-function objectPath(kind: FakeKind, name: string, namespace?: string): string {
-  const { prefix, resource } = KINDS[kind];
-  return kind === 'Node'
-    ? `${prefix}/nodes/${name}`
-    : `${prefix}/namespaces/${namespace}/${resource}/${name}`;
-}
-
-const ROUTE =
-  /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/;
-
-interface Route {
-  namespace: string | undefined;
-  kind: FakeKind;
-  gr: GroupResource;
-  name: string | undefined;
-  subresource: string | undefined;
-  path: string;
-}
-
-function parseRoute(pathname: string): Route | undefined {
-  const m = ROUTE.exec(pathname);
-  const kind = m ? kindOfResource(m[2] ?? '') : undefined;
-  if (!m || kind === undefined) return undefined;
-  const [, namespace, , name, subresource] = m;
-  const path = name === undefined ? pathname : objectPath(kind, name, namespace);
-  const { group, resource } = KINDS[kind];
-  return { namespace, kind, gr: { group, resource }, name, subresource, path };
-}
 
 export interface RecordedWrite {
   /** `METHOD path?query` */
@@ -107,30 +75,6 @@ export interface FakeKubeActionsApi {
   failNext(method: string, pathPrefix: string, code: number, times?: number): void;
   resourceVersion(): number;
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseJsonBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badRequest('the body of the request could not be decoded as JSON');
-  }
-}
-
-function isDryRun(query: URLSearchParams): boolean {
-  const values = query.getAll('dryRun');
-  const bad = values.find((v) => v !== 'All');
-  if (bad !== undefined) throw badRequest(`dryRun: Unsupported value: "${bad}": supported values: "All"`);
-  return values.length > 0;
 }
 
 class FakeKubeActionsServer implements FakeKubeActionsApi {
@@ -414,26 +358,6 @@ interface Call {
   contentType: string;
   dryRun: boolean;
   query: URLSearchParams;
-}
-
-/** The Job controller's part of a suspend flip: the `Suspended` condition and no active pods. */
-function reconcileJob(before: Obj, after: Obj): void {
-  const was = ((before['spec'] ?? {}) as Obj)['suspend'] === true;
-  const now = ((after['spec'] ?? {}) as Obj)['suspend'] === true;
-  if (was === now) return;
-  const s = { ...((after['status'] ?? {}) as Obj) };
-  const others = Array.isArray(s['conditions'])
-    ? (s['conditions'] as Obj[]).filter((c) => c['type'] !== 'Suspended')
-    : [];
-  const condition = now
-    ? { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }
-    : { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' };
-  s['conditions'] = [
-    ...others,
-    { ...condition, lastProbeTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() },
-  ];
-  if (now) s['active'] = 0;
-  after['status'] = s;
 }
 
 export async function startFakeKubeActionsApi(): Promise<FakeKubeActionsApi> {

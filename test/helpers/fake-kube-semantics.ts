@@ -195,3 +195,23 @@ export function validateUpdate(kind: string, group: string, before: Obj, after: 
       throw invalid(kind, group, name, 'spec.replicas', `${replicas}: must be greater than or equal to 0`);
   }
 }
+
+/** The Job controller's part of a suspend flip: the `Suspended` condition and no active pods. */
+export function reconcileJob(before: Obj, after: Obj): void {
+  const was = ((before['spec'] ?? {}) as Obj)['suspend'] === true;
+  const now = ((after['spec'] ?? {}) as Obj)['suspend'] === true;
+  if (was === now) return;
+  const s = { ...((after['status'] ?? {}) as Obj) };
+  const others = Array.isArray(s['conditions'])
+    ? (s['conditions'] as Obj[]).filter((c) => c['type'] !== 'Suspended')
+    : [];
+  const condition = now
+    ? { type: 'Suspended', status: 'True', reason: 'JobSuspended', message: 'Job suspended' }
+    : { type: 'Suspended', status: 'False', reason: 'JobResumed', message: 'Job resumed' };
+  s['conditions'] = [
+    ...others,
+    { ...condition, lastProbeTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() },
+  ];
+  if (now) s['active'] = 0;
+  after['status'] = s;
+}
