@@ -1,5 +1,6 @@
 import {
   CreateFleetCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   EC2Client,
   TerminateInstancesCommand,
@@ -60,6 +61,7 @@ beforeEach(() => {
   ec2Mock.reset();
   nodes = createFakeNodeOperations({ [oldId]: oldNode });
   ec2Mock.on(DescribeInstancesCommand).resolves(describeInstancesOutput() as never);
+  ec2Mock.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: false } });
   ec2Mock.on(CreateFleetCommand).resolves(spotFleetOutput() as never);
   ec2Mock.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [] });
 });
@@ -88,6 +90,12 @@ describe('checkPreconditions', () => {
       ok: false,
       error: { code: 'NodeMismatch' },
     });
+  });
+
+  it('refuses an instance with termination protection before launching anything', async () => {
+    ec2Mock.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: true } });
+    const result = await executor().checkPreconditions(request);
+    expect(result).toMatchObject({ ok: false, error: { code: 'TerminationProtected', retryable: false } });
   });
 
   it('refuses an instance that is already spot', async () => {

@@ -11,7 +11,13 @@ import type {
 } from '../types.js';
 import type { AwsActionMetrics } from './aws-action-metrics.js';
 import { callAws, toActionFailure } from './call-aws.js';
-import { describeInstance, doNotDisruptTag, isOptedOut, listInstancesByTag } from './describe-instance.js';
+import {
+  describeInstance,
+  doNotDisruptTag,
+  isOptedOut,
+  listInstancesByTag,
+  readTerminationProtection,
+} from './describe-instance.js';
 import {
   actionTag,
   actionTagValue,
@@ -102,6 +108,13 @@ async function checkMigration(deps: MigrateToSpotDeps, req: ActionRequest) {
   if (facts.lifecycle !== 'on-demand')
     return refuse('NotOnDemand', `${facts.instanceId} is already ${facts.lifecycle}`);
   if (isOptedOut(facts)) return refuse('OptedOut', `${facts.instanceId} is tagged ${doNotDisruptTag}=true`);
+  // The last step terminates the old instance: find out now, not after its node was drained.
+  const protection = await callAws(deps, 'DescribeInstanceAttribute', () =>
+    readTerminationProtection(deps.ec2, target.instanceId),
+  );
+  if (!protection.ok) return err(toActionFailure(protection.error));
+  if (protection.value)
+    return refuse('TerminationProtected', `${target.instanceId} has termination protection on`);
   const node = await deps.nodes.findNodeByInstanceId(target.instanceId);
   if (!node)
     return refuse('NodeNotFound', `no Kubernetes node has providerID ending in ${target.instanceId}`);
