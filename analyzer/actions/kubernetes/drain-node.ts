@@ -4,7 +4,7 @@ import { abortedFailure, kubeFailure, optedOutFailure } from './action-failure.j
 import { type KubeActionDeps, tracked } from './deps.js';
 import type { KubeApiError, KubePodSummary } from './kube-actions-client.js';
 import { findOptOut } from './opt-out.js';
-import { computeEvictionDelayMs, planDrain, podKey } from './plan-drain.js';
+import { computeEvictionDelayMs, findDrainRefusal, planDrain, podKey } from './plan-drain.js';
 
 /** What earlier attempts of this drain saved: the node's state before the cordon, and the pods evicted. */
 export interface DrainProgress {
@@ -19,9 +19,9 @@ export interface DrainRun {
   /** Persists progress before the drain moves on (`cordoned` before the patch, `evicted` after each pod). */
   save?: ((step: 'cordoned' | 'evicted', data: Record<string, unknown>) => Promise<void>) | undefined;
   /**
-   * `refuse` (default, voluntary actions): an opted-out node or pod fails the drain before anything is evicted.
-   * `skip` (a node that goes away anyway): opted-out pods stay and are reported as skipped; node annotations
-   * are not consulted.
+   * `refuse` (default, voluntary actions): an opted-out node or pod, or a pod no controller owns, fails the drain
+   * before anything is evicted. `skip` (a node that goes away anyway): opted-out pods stay and are reported as
+   * skipped, unowned pods are evicted, node annotations are not consulted.
    */
   optOuts?: 'refuse' | 'skip' | undefined;
 }
@@ -52,21 +52,9 @@ export async function drainNode(
   if (!listed.ok)
     return settle(deps, node, err(kubeFailure(`list pods on node ${node}`, listed.error)), cordonedByUs);
   const plan = planDrain(listed.value);
-  const optedOut = plan.evict.flatMap((pod) => {
-    const optOut = findOptOut(pod.annotations, `pod/${podKey(pod)}`, { disruptive: true });
-    return optOut === undefined ? [] : [{ pod, optOut }];
-  });
-  const first = optedOut[0];
-  if (first !== undefined && run.optOuts !== 'skip')
-    return settle(deps, node, err(optedOutFailure(first.optOut)), cordonedByUs);
-  for (const { pod, optOut } of optedOut) {
-    deps.log.warn(
-      { node, pod: podKey(pod), annotation: optOut.annotation },
-      'opted-out pod left on a drained node',
-    );
-    plan.evict.splice(plan.evict.indexOf(pod), 1);
-    plan.skipped.push({ pod: podKey(pod), reason: 'opted_out' });
-  }
+  const refusal = run.optOuts === 'skip' ? undefined : findDrainRefusal(plan.evict);
+  if (refusal !== undefined) return settle(deps, node, err(refusal), cordonedByUs);
+  if (run.optOuts === 'skip') skipOptedOut(deps, node, plan);
   const evicted = new Set(run.resume?.evicted ?? []);
   const pending = plan.evict.filter((pod) => !evicted.has(podKey(pod)));
   const evicting = await evictAll(deps, node, pending, evicted, { ...run, deadline });
@@ -79,10 +67,25 @@ export async function drainNode(
   return ok({ evicted: [...evicted].sort(), skipped: plan.skipped, cordonedByUs });
 }
 
+/** Moves opted-out pods from the evictions to the skipped, each with a warning. */
+function skipOptedOut(deps: KubeActionDeps, node: string, plan: ReturnType<typeof planDrain>): void {
+  for (const pod of [...plan.evict]) {
+    const optOut = findOptOut(pod.annotations, `pod/${podKey(pod)}`, { disruptive: true });
+    if (optOut === undefined) continue;
+    deps.log.warn(
+      { node, pod: podKey(pod), annotation: optOut.annotation },
+      'opted-out pod left on a drained node',
+    );
+    plan.evict.splice(plan.evict.indexOf(pod), 1);
+    plan.skipped.push({ pod: podKey(pod), reason: 'opted_out' });
+  }
+}
+
 const OUTCOME_BY_CODE: Record<string, string> = {
   PDB_BLOCKED: 'pdb_blocked',
   DRAIN_TIMEOUT: 'timeout',
   OPTED_OUT: 'opted_out',
+  UNMANAGED_POD: 'opted_out',
   ABORTED: 'aborted',
 };
 

@@ -260,6 +260,19 @@ describe('drain_node preconditions and dry run', () => {
     });
   });
 
+  it('fails preconditions, not retryable, for a pod no controller owns (its eviction would delete it for good)', async () => {
+    const harness = await start();
+    seedNode(harness);
+    harness.api.put(podOn('bareMig', NODE));
+    const result = await harness.executor('drain_node').checkPreconditions(request('drain_node'));
+    expect(result).toMatchObject({ ok: false, error: { code: 'UNMANAGED_POD', retryable: false } });
+    if (!result.ok) expect(result.error.message).toContain('testing/notebook-mig-jdoe');
+    const executed = await harness.executor('drain_node').execute(request('drain_node'), createTestContext());
+    expect(executed).toMatchObject({ ok: false, error: { code: 'UNMANAGED_POD' } });
+    expect(harness.api.requests.some((r) => r.includes('/eviction'))).toBe(false);
+    expect(unschedulable(harness)).toBeUndefined();
+  });
+
   it('ignores opt-outs on pods a drain skips', async () => {
     const harness = await start();
     seedNode(harness);

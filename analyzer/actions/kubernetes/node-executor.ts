@@ -12,7 +12,7 @@ import { readStepBoolean, readStepStrings } from './checkpoint.js';
 import { type KubeActionDeps, tracked } from './deps.js';
 import { cordonNode, drainNode, uncordonNode } from './drain-node.js';
 import { findOptOut } from './opt-out.js';
-import { planDrain, podKey } from './plan-drain.js';
+import { findDrainRefusal, planDrain, podKey } from './plan-drain.js';
 
 type NodeKind = 'cordon_node' | 'uncordon_node' | 'drain_node';
 type Outcome = Promise<Result<StepOutcome, ActionFailure>>;
@@ -49,10 +49,8 @@ async function checkNode(
   const listed = tracked(deps, 'list_pods', await deps.client.listPodsOnNode(node));
   if (!listed.ok) return err(kubeFailure(`list pods on node ${node}`, listed.error));
   const plan = planDrain(listed.value);
-  for (const pod of plan.evict) {
-    const podOptOut = findOptOut(pod.annotations, `pod/${podKey(pod)}`, { disruptive: true });
-    if (podOptOut !== undefined) return err(optedOutFailure(podOptOut));
-  }
+  const refusal = findDrainRefusal(plan.evict);
+  if (refusal !== undefined) return err(refusal);
   return ok({ observed: { ...observed, evict: plan.evict.map(podKey), skipped: plan.skipped } });
 }
 

@@ -117,18 +117,19 @@ describe('cordon, uncordon and drain', () => {
     expect(harness.api.writes).toHaveLength(2);
   });
 
-  it('drains a node that goes away anyway, leaving an opted-out pod in place and reporting it skipped', async () => {
+  it('drains a node that goes away anyway: an opted-out pod stays (reported skipped), an unowned pod is evicted', async () => {
     const harness = await start();
     harness.api.put(nodeFixture({ annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }));
     harness.api.put(podOn('deployment', NODE, { annotations: { 'karpenter.sh/do-not-disrupt': 'true' } }));
     harness.api.put(podOn('pytorchJob', NODE));
     harness.api.put(podOn('daemonset', NODE));
+    harness.api.put(podOn('bareMig', NODE));
     harness.api.put(readWorkloadFixture('PodDisruptionBudget'));
     const result = await harness.actions.nodeOperations.drain(NODE, { timeoutMs: 60_000, signal: signal() });
     expect(result).toEqual({
       ok: true,
       value: {
-        evicted: ['ml-training/bert-pretrain-worker-1'],
+        evicted: ['ml-training/bert-pretrain-worker-1', 'testing/notebook-mig-jdoe'],
         skipped: [
           { pod: 'gpu-operator/nvidia-dcgm-exporter-7kq2m', reason: 'daemonset' },
           { pod: 'inference/vllm-llama-7d9c8b6f5-x2k8q', reason: 'opted_out' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubePodSummary } from './kube-actions-client.js';
 import { findOptOut } from './opt-out.js';
-import { computeEvictionDelayMs, findDrainSkipReason, planDrain } from './plan-drain.js';
+import { computeEvictionDelayMs, findDrainRefusal, findDrainSkipReason, planDrain } from './plan-drain.js';
 
 function pod(overrides: Partial<KubePodSummary> = {}): KubePodSummary {
   return {
@@ -39,6 +39,20 @@ describe('findDrainSkipReason', () => {
     ]);
     expect(plan.evict.map((p) => p.name)).toEqual(['a', 'b']);
     expect(plan.skipped).toEqual([{ pod: 'ml/ds', reason: 'daemonset' }]);
+  });
+});
+
+describe('findDrainRefusal', () => {
+  it('refuses an opted-out pod first, then pods without a controller, and nothing else', () => {
+    const optedOut = pod({ name: 'keep', annotations: { 'karpenter.sh/do-not-disrupt': 'true' } });
+    const bare = pod({ name: 'bare', controllerKind: null });
+    expect(findDrainRefusal([bare, optedOut])?.code).toBe('OPTED_OUT');
+    expect(findDrainRefusal([bare, pod()])).toEqual({
+      message: 'no controller would recreate ml/bare: evicting would delete it for good',
+      retryable: false,
+      code: 'UNMANAGED_POD',
+    });
+    expect(findDrainRefusal([pod(), pod({ controllerKind: 'StatefulSet' })])).toBeUndefined();
   });
 });
 

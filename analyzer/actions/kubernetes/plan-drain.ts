@@ -1,5 +1,7 @@
-import type { DrainSummary } from '../types.js';
+import type { ActionFailure, DrainSummary } from '../types.js';
+import { optedOutFailure } from './action-failure.js';
 import type { KubePodSummary } from './kube-actions-client.js';
+import { findOptOut } from './opt-out.js';
 
 export type DrainSkipReason = DrainSummary['skipped'][number]['reason'];
 
@@ -34,6 +36,24 @@ export function planDrain(pods: readonly KubePodSummary[]): {
     else skipped.push({ pod: podKey(pod), reason });
   }
   return { evict, skipped };
+}
+
+/**
+ * Why a voluntary drain must evict none of these pods: an opt-out annotation, or a pod no controller owns (its
+ * eviction would delete it for good; `kubectl drain` refuses those without `--force`).
+ */
+export function findDrainRefusal(pods: readonly KubePodSummary[]): ActionFailure | undefined {
+  for (const pod of pods) {
+    const optOut = findOptOut(pod.annotations, `pod/${podKey(pod)}`, { disruptive: true });
+    if (optOut !== undefined) return optedOutFailure(optOut);
+  }
+  const bare = pods.filter((pod) => pod.controllerKind === null).map(podKey);
+  if (bare.length === 0) return undefined;
+  return {
+    message: `no controller would recreate ${bare.join(', ')}: evicting would delete ${bare.length === 1 ? 'it' : 'them'} for good`,
+    retryable: false,
+    code: 'UNMANAGED_POD',
+  };
 }
 
 /**
