@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveLabelValues, runPanelQuery } from '../../dashboards/check/run-panel-query.js';
+import { type SimStack, startSimStack } from '../../dashboards/check/start-sim-stack.js';
+import {
+  dashboardSpecs,
+  listPanelQueries,
+  substituteVariables,
+  variableQueries,
+} from '../../dashboards/index.js';
+import {
+  prometheusAvailable,
+  startTestPrometheus,
+  type TestPrometheus,
+  waitForSeries,
+} from './helpers/prometheus.js';
+
+/**
+ * Every panel query of every dashboard against a real Prometheus that scrapes the simulator's exporters and
+ * gpuscope's own /metrics (gpuscope itself scraping the same simulator, on embedded PGlite). A query must parse
+ * and return series on the simulated fleet, unless its panel says why it is empty there (`expectEmptyInSim`).
+ */
+const scrapeSeconds = 2;
+const queries = listPanelQueries();
+let stack: SimStack | undefined;
+let prometheus: TestPrometheus | undefined;
+let atSeconds = 0;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The series each family of panels needs before its queries can answer. */
+const needed = [
+  'DCGM_FI_DEV_GPU_TEMP',
+  'node_infiniband_state_id',
+  'gpuscope_link_utilization_ratio{link_type="infiniband"}',
+  'gpuscope_link_utilization_ratio{link_type="nvlink"}',
+  // error counters appear with the first increase gpuscope sees: its second DCGM scrape of the erring NVLink
+  'gpuscope_link_errors_total',
+  'gpuscope_jobs_gpus_allocated',
+  'gpuscope_team_gpu_efficiency_ratio',
+  'gpuscope_team_waste_usd_per_month',
+  'gpuscope_findings',
+  'gpuscope_cost_usd_total',
+  'gpuscope_idle_cost_usd_total{kind="idle"}',
+  'gpuscope_gpu_hourly_cost_usd',
+  'gpuscope_budget_spent_usd',
+];
+
+const window = () => ({ atSeconds, rangeSeconds: 600, stepSeconds: 15 });
+const builtIns = { rangeSeconds: 600, intervalSeconds: 15, rateIntervalSeconds: 60 };
+
+describe.skipIf(!prometheusAvailable())(
+  'dashboard queries on a real Prometheus scraping the simulator',
+  () => {
+    beforeAll(async () => {
+      stack = await startSimStack({ nodes: 20, seed: 42 });
+      prometheus = await startTestPrometheus({
+        scrapeConfigs: stack.scrapeConfigs(scrapeSeconds),
+        scrapeIntervalSeconds: scrapeSeconds,
+      });
+      for (const series of needed) await waitForSeries(prometheus.url, series, 1, 90_000);
+      // enough samples after the first for rate() over $__rate_interval and increase() over the range
+      await sleep(5 * scrapeSeconds * 1000);
+      atSeconds = Math.floor(Date.now() / 1000);
+    }, 240_000);
+
+    afterAll(async () => {
+      await prometheus?.stop();
+      await stack?.stop();
+    });
+
+    it('resolves every template variable of every dashboard to at least one value', async () => {
+      for (const name of new Set(dashboardSpecs.flatMap((d) => d.variables))) {
+        const query = substituteVariables(variableQueries[name].query, {
+          ...builtIns,
+          vars: { cluster: 'sim', node: '.*' },
+        });
+        const values = await resolveLabelValues(prometheus!.url, query);
+        expect(values.length, `${name}: ${query}`).toBeGreaterThan(0);
+      }
+    });
+
+    it.each(queries.map((q) => [`${q.dashboard} / ${q.panel} / ${q.refId}`, q] as const))(
+      '%s parses and returns data with every variable on All',
+      async (_name, query) => {
+        const vars = { cluster: 'sim', node: '.*', gpu: '.*', gpu_model: '.*', team: '.*' };
+        const expr = substituteVariables(query.expr, { ...builtIns, vars });
+        const outcome = await runPanelQuery(prometheus!.url, query, expr, window());
+        expect(outcome.error, expr).toBeUndefined();
+        expect(outcome.status).toBe('success');
+        if (!query.expectEmptyInSim) expect(outcome.series, `no data: ${expr}`).toBeGreaterThan(0);
+      },
+    );
+
+    it('runs every query with one real value per variable (a busy H100 node, its GPU 0, the biggest team)', async () => {
+      const node = stack!.fleet.groundTruth().scenarios.find((s) => s.kind === 'busy-training')!.node;
+      const model = (
+        await resolveLabelValues(
+          prometheus!.url,
+          `label_values(DCGM_FI_DEV_GPU_TEMP{node="${node}"}, modelName)`,
+        )
+      )[0]!;
+      const teams = await resolveLabelValues(
+        prometheus!.url,
+        'label_values(gpuscope_jobs_gpus_allocated, team)',
+      );
+      const vars = { cluster: 'sim', node, gpu: '0', gpu_model: model, team: teams[0]! };
+      const failed: string[] = [];
+      for (const query of queries) {
+        const expr = substituteVariables(query.expr, { ...builtIns, vars });
+        const outcome = await runPanelQuery(prometheus!.url, query, expr, window());
+        if (outcome.status !== 'success')
+          failed.push(`${query.dashboard} / ${query.panel}: ${outcome.error}`);
+      }
+      expect(failed).toEqual([]);
+    });
+  },
+);
