@@ -2,7 +2,11 @@ import { CreateFleetCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../../core/log.js';
-import { captureEc2Error, createFleetOutput } from '../../../test/fixtures/aws-actions/load.js';
+import {
+  captureEc2Error,
+  createFleetOutput,
+  deserializeCreateFleetResponse,
+} from '../../../test/fixtures/aws-actions/load.js';
 import { noopAwsActionMetrics } from './aws-action-metrics.js';
 import {
   buildCreateFleetInput,
@@ -84,6 +88,14 @@ describe('parseCreateFleetOutput', () => {
       ['i-5432109876abcdef9', 'c4.large'],
     ]);
     expect(parsed.errors).toEqual([]);
+  });
+
+  it('reads the SDK-deserialized wire response the same as the documented JSON output', async () => {
+    const fromWire = parseCreateFleetOutput(
+      await deserializeCreateFleetResponse('ec2-createfleet-instant_partial_wire.xml'),
+    );
+    expect(fromWire).toEqual(parseCreateFleetOutput(createFleetOutput('partial')));
+    expect(fromWire.instances).toHaveLength(2);
   });
 
   it('keeps Instances[] and Errors[] of a partial launch together', () => {

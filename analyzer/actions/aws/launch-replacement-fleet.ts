@@ -87,8 +87,10 @@ export function buildCreateFleetInput(
   const spot = capacityType === 'spot';
   return {
     Type: 'instant',
-    ClientToken: deriveClientToken(spec.idempotencyKey, capacityType),
-    ...(options.dryRun ? { DryRun: true } : {}),
+    // A dry run launches nothing, so it carries no ClientToken: one must never be reused with other parameters.
+    ...(options.dryRun
+      ? { DryRun: true }
+      : { ClientToken: deriveClientToken(spec.idempotencyKey, capacityType) }),
     TargetCapacitySpecification: {
       TotalTargetCapacity: spec.count,
       DefaultTargetCapacityType: capacityType,

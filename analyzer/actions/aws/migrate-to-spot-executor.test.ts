@@ -114,10 +114,9 @@ describe('dryRun', () => {
       ok: true,
       value: { detail: { createFleet: 'DryRunOperation', terminateInstances: 'DryRunOperation' } },
     });
-    expect(ec2Mock.commandCalls(CreateFleetCommand)[0]?.args[0].input).toMatchObject({
-      DryRun: true,
-      Type: 'instant',
-    });
+    const fleetInput = ec2Mock.commandCalls(CreateFleetCommand)[0]?.args[0].input;
+    expect(fleetInput).toMatchObject({ DryRun: true, Type: 'instant' });
+    expect(fleetInput?.ClientToken).toBeUndefined();
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)[0]?.args[0].input).toEqual({
       InstanceIds: [oldId],
       DryRun: true,
