@@ -235,6 +235,32 @@ describe('fake Kubernetes actions API: writes', () => {
   });
 });
 
+describe('fake Kubernetes actions API: other patch types', () => {
+  it('takes a strategic merge patch of maps and refuses its list merges and directives rather than guess', async () => {
+    const server = await start();
+    server.put(nodeFixture());
+    const path = `/api/v1/nodes/${NODE}`;
+    const smp = 'application/strategic-merge-patch+json';
+    expect((await send(server, 'PATCH', path, { spec: { unschedulable: true } }, smp)).status).toBe(200);
+    expect(server.get('Node', NODE)?.['spec']).toMatchObject({ unschedulable: true });
+    const taints = { spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] } };
+    expect((await send(server, 'PATCH', path, taints, smp)).status).toBe(400);
+    expect((await send(server, 'PATCH', path, { $patch: 'replace' }, smp)).status).toBe(400);
+  });
+
+  it('patches a Scale subresource and refuses a negative replica count with 422', async () => {
+    const server = await start();
+    server.put(readWorkloadFixture('StatefulSet'));
+    const path = '/apis/apps/v1/namespaces/inference/statefulsets/triton-llm/scale';
+    const merge = 'application/merge-patch+json';
+    const scaled = await readJson(await send(server, 'PATCH', path, { spec: { replicas: 1 } }, merge));
+    expect(scaled).toMatchObject({ kind: 'Scale', spec: { replicas: 1 }, status: { replicas: 1 } });
+    const negative = await send(server, 'PATCH', path, { spec: { replicas: -1 } }, merge);
+    expect(negative.status).toBe(422);
+    expect(server.get('StatefulSet', 'triton-llm', 'inference')?.['spec']).toMatchObject({ replicas: 1 });
+  });
+});
+
 describe('fake Kubernetes actions API: lists', () => {
   it('lists only the pods bound to a node with fieldSelector=spec.nodeName and refuses other selectors', async () => {
     const server = await start();
