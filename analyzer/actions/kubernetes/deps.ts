@@ -6,7 +6,10 @@ import type { KubeActionsClient, KubeApiError } from './kube-actions-client.js';
 import type { Sleep } from './sleep.js';
 
 export interface KubernetesActionsOptions {
-  /** A drain (cordon, evictions, pods gone) that takes longer is undone: uncordoned if gpuscope cordoned. */
+  /**
+   * A drain (cordon, evictions, pods gone) that takes longer is undone: uncordoned if gpuscope cordoned. Keep it
+   * under the engine's lease (`actions.leaseMinutes`, renewed only at checkpoints; a PDB back-off saves none).
+   */
   drainTimeoutMs: number;
   /** Between eviction rounds while a PodDisruptionBudget says no (429). */
   evictionBackoff: { initialMs: number; maxMs: number };
@@ -16,7 +19,7 @@ export interface KubernetesActionsOptions {
 }
 
 export const DEFAULT_KUBERNETES_ACTIONS_OPTIONS: KubernetesActionsOptions = {
-  drainTimeoutMs: 15 * 60_000,
+  drainTimeoutMs: 10 * 60_000,
   evictionBackoff: { initialMs: 1_000, maxMs: 30_000 },
   podGonePollMs: 2_000,
   nodeReadyPollMs: 5_000,
