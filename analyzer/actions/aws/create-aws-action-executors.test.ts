@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../../core/clock.js';
 import { Config } from '../../../core/config.js';
 import { createSilentLogger } from '../../../core/log.js';
 import { createRegistry } from '../../../core/telemetry.js';
@@ -33,6 +34,7 @@ describe('createAwsActionExecutors', () => {
     expect(await clients.autoScaling.config.maxAttempts()).toBe(4);
     const executors = createAwsActionExecutors({
       clients,
+      clock: systemClock,
       nodes: createFakeNodeOperations(),
       log: createSilentLogger(),
       metrics: noopAwsActionMetrics,

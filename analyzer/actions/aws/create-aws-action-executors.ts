@@ -1,3 +1,4 @@
+import type { Clock } from '../../../core/clock.js';
 import { type AwsActionsConfig, AwsActionsConfig as AwsActionsSchema } from '../../../core/config.js';
 import type { Logger } from '../../../core/log.js';
 import type { ActionExecutor, NodeOperations } from '../types.js';
@@ -9,6 +10,7 @@ import { createTerminateInstanceExecutor } from './terminate-instance-executor.j
 
 export interface AwsActionExecutorDeps {
   clients: AwsActionClients;
+  clock: Clock;
   nodes: NodeOperations;
   log: Logger;
   metrics: AwsActionMetrics;
@@ -30,7 +32,7 @@ export function createAwsActionExecutors(deps: AwsActionExecutorDeps): ActionExe
   const { ec2, autoScaling } = deps.clients;
   const base = { log: deps.log, metrics: deps.metrics };
   return [
-    createScaleAsgExecutor({ ...base, autoScaling }),
+    createScaleAsgExecutor({ ...base, autoScaling, clock: deps.clock }),
     createTerminateInstanceExecutor({ ...base, ec2 }),
     createMigrateToSpotExecutor({ ...base, ec2, nodes: deps.nodes, settings: deps.settings }),
   ];

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../../../core/clock.js';
 import { createSilentLogger } from '../../../core/log.js';
 import { autoScalingExamples, captureAutoScalingError } from '../../../test/fixtures/aws-actions/load.js';
 import type { ActionRequest } from '../types.js';
@@ -15,8 +16,10 @@ import { createScaleAsgExecutor, findScaleBlocker } from './scale-asg-executor.j
 
 const autoScaling = new AutoScalingClient({ region: 'us-west-2' });
 const asgMock = mockClient(autoScaling);
+const now = Date.parse('2026-12-03T10:00:00Z');
 const executor = createScaleAsgExecutor({
   autoScaling,
+  clock: createManualClock(now),
   log: createSilentLogger(),
   metrics: noopAwsActionMetrics,
 });
@@ -39,19 +42,34 @@ afterAll(() => asgMock.restore());
 
 describe('findScaleBlocker', () => {
   it('allows a change inside min/max when every activity is settled', () => {
-    expect(findScaleBlocker(examples.group as never, 0, examples.settledActivities as never)).toBeUndefined();
+    expect(
+      findScaleBlocker(examples.group as never, 0, examples.settledActivities as never, now),
+    ).toBeUndefined();
   });
 
   it('names the bound, the target already reached, and an activity in progress', () => {
     const g = examples.group as never;
-    expect(findScaleBlocker(g, 2, [])?.code).toBe('OutOfBounds');
-    expect(findScaleBlocker(g, 1, [])?.code).toBe('AlreadyAtTarget');
-    expect(findScaleBlocker(g, -1, [])?.code).toBe('VALIDATION');
-    expect(findScaleBlocker(g, 0, examples.inProgressActivities as never)).toEqual({
+    expect(findScaleBlocker(g, 2, [], now)?.code).toBe('OutOfBounds');
+    expect(findScaleBlocker(g, 1, [], now)?.code).toBe('AlreadyAtTarget');
+    expect(findScaleBlocker(g, -1, [], now)?.code).toBe('VALIDATION');
+    expect(findScaleBlocker(g, 0, examples.inProgressActivities as never, now)).toEqual({
       code: 'ScalingActivityInProgress',
       message: `${group}: scaling activity in progress: 5091cb52-547a-47ce-a236-c9ccbc2cb2c9 (InProgress)`,
       retryable: true,
     });
+  });
+});
+
+describe('findScaleBlocker cooldown', () => {
+  it('waits out the group default cooldown (300 s) after its latest finished activity', () => {
+    const endedAt = new Date(now - 100_000);
+    const recent = examples.settledActivities.map((a) => ({ ...a, EndTime: endedAt }));
+    expect(findScaleBlocker(examples.group as never, 0, recent as never, now)).toEqual({
+      code: 'CooldownActive',
+      message: `${group}: in its 300 s cooldown until 2026-12-03T10:03:20.000Z`,
+      retryable: true,
+    });
+    expect(findScaleBlocker(examples.group as never, 0, recent as never, now + 200_000)).toBeUndefined();
   });
 });
 

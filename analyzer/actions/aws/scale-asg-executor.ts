@@ -6,6 +6,7 @@ import {
   DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
+import type { Clock } from '../../../core/clock.js';
 import type { Logger } from '../../../core/log.js';
 import { err, ok, type Result } from '../../../core/result.js';
 import type { ActionExecutor, ActionFailure, ActionRequest } from '../types.js';
@@ -15,6 +16,7 @@ import { readCheckpointStep } from './read-checkpoint.js';
 
 export interface ScaleAsgDeps {
   autoScaling: AutoScalingClient;
+  clock: Clock;
   log: Logger;
   metrics: AwsActionMetrics;
 }
@@ -46,6 +48,7 @@ export function findScaleBlocker(
   group: AutoScalingGroup,
   target: number,
   activities: readonly Activity[],
+  nowMs: number,
 ): { code: string; message: string; retryable: boolean } | undefined {
   const name = group.AutoScalingGroupName ?? '?';
   const min = group.MinSize ?? 0;
@@ -80,7 +83,22 @@ export function findScaleBlocker(
       retryable: true,
     };
   }
+  const cooldownEndsMs = findCooldownEnd(group, activities);
+  if (cooldownEndsMs !== undefined && cooldownEndsMs > nowMs) {
+    return {
+      code: 'CooldownActive',
+      message: `${name}: in its ${group.DefaultCooldown} s cooldown until ${new Date(cooldownEndsMs).toISOString()}`,
+      retryable: true,
+    };
+  }
   return undefined;
+}
+
+/** When the group's default cooldown after its latest finished activity ends (SetDesiredCapacity honours it). */
+function findCooldownEnd(group: AutoScalingGroup, activities: readonly Activity[]): number | undefined {
+  const ends = activities.flatMap((a) => (a.EndTime ? [a.EndTime.getTime()] : []));
+  if (ends.length === 0 || !group.DefaultCooldown) return undefined;
+  return Math.max(...ends) + group.DefaultCooldown * 1000;
 }
 
 async function readGroup(deps: ScaleAsgDeps, name: string): Promise<Result<AutoScalingGroup, ActionFailure>> {
@@ -107,7 +125,7 @@ async function checkGroup(
   );
   if (!activities.ok) return err(toActionFailure(activities.error));
   const list = activities.value.Activities ?? [];
-  const blocker = findScaleBlocker(group, target, list);
+  const blocker = findScaleBlocker(group, target, list, deps.clock.now());
   if (blocker) return err(blocker);
   return ok({
     name,
