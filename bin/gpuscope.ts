@@ -4,12 +4,13 @@ import { ConfigError, loadConfig } from '../core/config.js';
 import { DatabaseUnavailableError, openDb } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import { parseShard } from '../core/shard.js';
 import { startTracing } from '../core/tracing.js';
 
 const usage = `gpuscope — GPU cluster observability and cost optimisation
 
 Usage:
-  gpuscope serve [--config FILE] [--role all|collector|api]
+  gpuscope serve [--config FILE] [--role all|collector|analyzer|api] [--shard i/n]
   gpuscope demo [--nodes N] [--port P] [--seed S] [--data-dir DIR]
   gpuscope migrate [--config FILE]
   gpuscope backfill --from ISO --to ISO [--config FILE]
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        return await runServe(values.config, values.role ?? 'all');
+        return await runServe(values.config, values.role ?? 'all', values.shard);
       case 'demo': {
         const { runDemo } = await import('./demo.js');
         return await runDemo({
@@ -77,10 +78,18 @@ function toInt(value: string | undefined, name: string): number {
   return n;
 }
 
-async function runServe(configPath: string | undefined, role: string): Promise<number> {
-  if (role !== 'all' && role !== 'collector' && role !== 'api') {
-    throw new ConfigError(`--role must be all, collector or api, got ${role}`);
+async function runServe(
+  configPath: string | undefined,
+  role: string,
+  shardText: string | undefined,
+): Promise<number> {
+  if (role !== 'all' && role !== 'collector' && role !== 'analyzer' && role !== 'api') {
+    throw new ConfigError(`--role must be all, collector, analyzer or api, got ${role}`);
   }
+  if (shardText !== undefined && role !== 'collector') {
+    throw new ConfigError('--shard splits the scrape targets among collectors: use it with --role collector');
+  }
+  const shard = shardText === undefined ? undefined : parseShard(shardText);
   const config = loadConfig({ path: configPath });
   if (role !== 'all' && !config.database.url) {
     throw new ConfigError(
@@ -89,7 +98,7 @@ async function runServe(configPath: string | undefined, role: string): Promise<n
   }
   const log = createLogger({ level: config.log.level });
   const { startService } = await import('./start-service.js');
-  const service = await startService({ config, log, role });
+  const service = await startService({ config, log, role, ...(shard ? { shard } : {}) });
   await waitForSignal();
   log.info('shutting down');
   await service.stop();
@@ -303,6 +312,7 @@ function parseOptions(args: string[]) {
     options: {
       config: { type: 'string' },
       role: { type: 'string', default: 'all' },
+      shard: { type: 'string' },
       nodes: { type: 'string', default: '20' },
       port: { type: 'string', default: '8080' },
       seed: { type: 'string', default: '42' },

@@ -77,9 +77,27 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<DbHand
     db,
     kind: 'postgres',
     location,
-    migrate: () => migratePg(drizzlePg(pool), { migrationsFolder: migrationsFolder() }),
+    migrate: () => migrateOnce(pool),
     close: () => pool.end(),
   };
+}
+
+/** Any stable 64-bit key: it only has to differ from the leader locks (core/leader-election.ts). */
+const MIGRATION_LOCK = '7466537130465431961';
+
+/**
+ * Replicas starting together would each apply the same migrations and collide; a session advisory lock held
+ * on a client of its own lets one migrate while the others wait, then find nothing left to do.
+ */
+async function migrateOnce(pool: pg.Pool): Promise<void> {
+  const lock = await pool.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1::bigint)', [MIGRATION_LOCK]);
+    await migratePg(drizzlePg(pool), { migrationsFolder: migrationsFolder() });
+  } finally {
+    await lock.query('select pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK]).catch(() => undefined);
+    lock.release();
+  }
 }
 
 /**

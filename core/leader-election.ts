@@ -57,6 +57,9 @@ export function leaderLockKey(text: string): bigint {
 class PostgresLeaderElection implements LeaderElection {
   private client: pg.Client | undefined;
   private leading = false;
+  /** After close, a tick still in flight must not take the lock again on a fresh connection. */
+  private closed = false;
+  private pending: Promise<unknown> = Promise.resolve();
   private readonly key: string;
 
   constructor(
@@ -72,7 +75,15 @@ class PostgresLeaderElection implements LeaderElection {
     return this.leading;
   }
 
-  async ensureLeader(): Promise<boolean> {
+  /** Ticks of several jobs check at once: one check at a time, or each would open a session of its own. */
+  ensureLeader(): Promise<boolean> {
+    const next = this.pending.then(() => this.check());
+    this.pending = next.catch(() => undefined);
+    return next;
+  }
+
+  private async check(): Promise<boolean> {
+    if (this.closed) return false;
     try {
       const client = await this.connect();
       if (this.leading) {
@@ -95,6 +106,8 @@ class PostgresLeaderElection implements LeaderElection {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.pending;
     const client = this.client;
     this.client = undefined;
     this.setLeading(false);
@@ -115,6 +128,10 @@ class PostgresLeaderElection implements LeaderElection {
       void this.drop();
     });
     await client.connect();
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      throw new Error('leader election closed');
+    }
     this.client = client;
     return client;
   }

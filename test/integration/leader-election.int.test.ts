@@ -57,6 +57,15 @@ describe.skipIf(!postgresAvailable())('leader election on a PostgreSQL advisory 
     expect(a.isLeader).toBe(false);
   });
 
+  it('opens one session however many ticks check at once, so closing releases the lock', async () => {
+    const a = elect('analyzer', 'c5');
+    const results = await Promise.all(Array.from({ length: 6 }, () => a.ensureLeader()));
+    expect(results.every((r) => r)).toBe(true);
+    await a.close();
+    expect(await a.ensureLeader()).toBe(false);
+    expect(await elect('analyzer', 'c5').ensureLeader()).toBe(true);
+  });
+
   it('keeps separate leaders for separate clusters and kinds of work', async () => {
     expect(await elect('analyzer', 'c3').ensureLeader()).toBe(true);
     expect(await elect('analyzer', 'c4').ensureLeader()).toBe(true);
