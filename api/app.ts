@@ -5,9 +5,11 @@ import { Histogram } from 'prom-client';
 import { createAddressPolicy } from '../analyzer/webhooks/check-webhook-url.js';
 import { AppError } from '../core/errors.js';
 import { withSpan } from '../core/telemetry.js';
+import { createApiAudit } from './audit.js';
 import { createTokenVerifier, requireRole } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
+import { createActionRoutes } from './routes/actions.js';
 import { createBudgetRoutes } from './routes/budgets.js';
 import { createAllocationRoutes, createCostRoutes } from './routes/costs.js';
 import { createFindingRoutes, createRecommendationRoutes } from './routes/findings.js';
@@ -31,6 +33,8 @@ export function createApp(deps: AppDeps) {
   });
   const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  // right after the request id, so the audit row carries the final status (errors and auth refusals included)
+  app.use('/api/v1/*', createApiAudit(deps));
   app.use(secureHeaders());
   app.use(async (c, next) => {
     const started = performance.now();
@@ -108,6 +112,13 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/webhooks/*', requireRole('operator', verify));
   const webhooks = deps.webhooks ?? { allowed: createAddressPolicy([]), previousSecretHours: 24 };
   app.route('/api/v1/webhooks', createWebhookRoutes({ ...deps, webhooks }));
+
+  // actions: reads for viewers, decisions (approve, reject, pause, resume) for operators
+  if (deps.actions) {
+    const operator = requireRole('operator', verify);
+    app.use('/api/v1/actions/*', (c, next) => (c.req.method === 'GET' ? next() : operator(c, next)));
+    app.route('/api/v1/actions', createActionRoutes({ ...deps.actions, log: deps.log }));
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

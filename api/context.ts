@@ -9,6 +9,7 @@ import type { Db } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuthVariables, TokenConfig } from './auth.js';
+import type { ActionRouteDeps } from './routes/actions.js';
 import type { WebhookRouteSettings } from './routes/webhooks.js';
 import { describeValidation } from './errors.js';
 
@@ -33,6 +34,8 @@ export interface AppDeps extends RouteDeps {
   scaling?: ScalingDeps | undefined;
   /** Webhook subscriptions: the SSRF allow-list and the rotation overlap; absent = no private networks, 24 h. */
   webhooks?: WebhookRouteSettings | undefined;
+  /** The action engine's API face (`createActionEngine`); without it /api/v1/actions is not mounted. */
+  actions?: ActionRouteDeps | undefined;
 }
 
 export interface InboundDeps {
