@@ -104,6 +104,21 @@ describe('a crash between any two steps of an action', () => {
   }
 });
 
+describe('a crash between planning two actions of one recommendation', () => {
+  it('plans the second in the next process, not just the first', async () => {
+    await resetActionTables(handle.db);
+    await insertPoolScaleDown(handle.db, ['node-a', 'node-b']);
+    const executors = new Map([['drain_node' as const, createFakeExecutor(createFakeWorld())]]);
+    const crashing = createCrashingDb(handle.db, 2);
+    void runActionTick(createTestDeps(crashing.db, executors, auto(3)).deps, T0);
+    await crashing.crashed;
+    const now = new Date(T0.getTime() + 60_000);
+    await runActionTick(createTestDeps(handle.db, executors, auto(3), { now }).deps, now);
+    expect((await getAction(handle.db, 1))?.request.target).toEqual({ type: 'node', node: 'node-a' });
+    expect((await getAction(handle.db, 2))?.request.target).toEqual({ type: 'node', node: 'node-b' });
+  });
+});
+
 describe('a crash while rolling back a failed execution', () => {
   it('rolls back again in the next process and ends rolled_back with the world clean', async () => {
     await resetActionTables(handle.db);

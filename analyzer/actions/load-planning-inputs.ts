@@ -8,7 +8,11 @@ import type {
   PlanningJob,
 } from './plan-actions.js';
 
-/** Open recommendations of the actions the planner maps, with no action planned for their current version yet. */
+/**
+ * Open recommendations of the actions the planner maps. All of them, not only those without actions: one version
+ * can plan several actions (one per idle node), and a crash between their inserts must not lose the rest; the
+ * idempotency keys say which exist.
+ */
 export async function listPlannableRecommendations(
   db: Db,
   cluster: string,
@@ -29,8 +33,6 @@ export async function listPlannableRecommendations(
       from recommendations r
       where r.cluster = ${cluster} and r.status = 'open' and r.expires_at > ${now}
         and r.action in ('scale_down', 'move_to_spot', 'release_gpu')
-        and not exists (select 1 from actions a
-          where a.recommendation_id = r.id and a.recommendation_version = r.version)
       order by r.id`,
   );
   return rows.map((r) => ({

@@ -19,6 +19,16 @@ export async function insertAction(tx: Db, row: ActionInsert): Promise<ActionRow
   return made;
 }
 
+/** Which of these idempotency keys already have an action. */
+export async function listExistingIdempotencyKeys(db: Db, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db
+    .select({ key: actions.idempotencyKey })
+    .from(actions)
+    .where(inArray(actions.idempotencyKey, [...keys]));
+  return new Set(rows.map((r) => r.key));
+}
+
 export interface ActionGuard {
   state?: ActionState;
   version?: number;

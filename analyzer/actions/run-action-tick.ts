@@ -14,6 +14,7 @@ import {
   insertAction,
   listActionsToAdvance,
   listExecutedSince,
+  listExistingIdempotencyKeys,
 } from './queries.js';
 import { recordRealizedSavings } from './realize-savings.js';
 import { findAllowListViolation, resolvePolicy } from './resolve-policy.js';
@@ -64,7 +65,13 @@ async function planFromRecommendations(deps: ActionEngineDeps, tick: TickState):
   const recs = await listPlannableRecommendations(deps.db, deps.cluster, tick.now);
   if (recs.length === 0) return;
   const ctx = await loadPlanningContext(deps.db, deps.cluster, recs, deps.config);
-  for (const planned of planActions(recs, ctx)) {
+  const drafts = planActions(recs, ctx);
+  const existing = await listExistingIdempotencyKeys(
+    deps.db,
+    drafts.map((d) => d.idempotencyKey),
+  );
+  for (const planned of drafts) {
+    if (existing.has(planned.idempotencyKey)) continue;
     const policy = resolvePolicy(deps.config, planned.scope);
     if (policy.mode === 'off') {
       tick.summary.skippedOff++;
