@@ -210,4 +210,71 @@ export interface GroundTruth {
   gpusPerNode: number;
   startMs: number;
   scenarios: ScenarioTruth[];
+  /** Drift scenarios over simulated days: only a `createDriftFleet` fleet has them (its `scenarios` is empty). */
+  drift?: DriftScenarioTruth[];
 }
+
+/**
+ * Recurring-job efficiency and team spend drift, with their hard negatives (drift-scenarios.ts). Only
+ * `createDriftFleet` plants them (they span simulated days), so they are not in `scenarioKinds`.
+ */
+export const driftScenarioKinds = [
+  'job-drift-latest',
+  'job-drift-gradual',
+  'job-steady-noisy',
+  'spend-jump',
+  'spend-growth',
+  'spend-fall',
+] as const;
+
+/** One run of a recurring Slurm job: its id, its time, the activity level its GPUs run at. */
+export interface RecurringRunTruth {
+  jobId: string;
+  fromMs: number;
+  toMs: number;
+  activityLevel: number;
+}
+
+/** One UTC day of a team's planted GPU use: one pod of a CronJob's Job, on every GPU of the scenario. */
+export interface TeamDayTruth {
+  dayMs: number;
+  /** The Job (`<cronjob>-<scheduled minute>`) and its pod. */
+  job: string;
+  pod: string;
+  fromMs: number;
+  toMs: number;
+  gpuMinutes: number;
+}
+
+/**
+ * One drift scenario (`id` `<kind>-<n>`, `node` where it runs, `jobId` the newest run's Slurm id for job
+ * series). `expect.finding` is the finding kind a drift detector should raise for `expect.subject`, or null (a negative). */
+export type DriftScenarioTruth = Pick<ScenarioBase, 'id' | 'node' | 'jobId'> &
+  (
+    | {
+        kind: 'job-drift-latest' | 'job-drift-gradual' | 'job-steady-noisy';
+        gpuUuids: string[];
+        expect: {
+          finding: 'drift_job_efficiency' | null;
+          /** The series' newest run, which a finding names. */
+          subject: { type: 'job'; id: string };
+          /** The test that should fire: the newest run alone, or the last three runs together. */
+          test: 'latest run' | 'last 3 runs' | null;
+          name: string;
+          user: string;
+          gpusAllocated: number;
+          runs: RecurringRunTruth[];
+        };
+      }
+    | {
+        kind: 'spend-jump' | 'spend-growth' | 'spend-fall';
+        gpuUuids: string[];
+        expect: {
+          finding: 'drift_spend' | null;
+          subject: { type: 'team'; id: string };
+          namespace: string;
+          /** Oldest first; the last is the day a detector judges against the trend of the others. */
+          days: TeamDayTruth[];
+        };
+      }
+  );

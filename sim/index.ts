@@ -1,3 +1,5 @@
+export { createDriftFleet, type DriftFleet, type DriftFleetOptions, formatDriftPod } from './drift-fleet.js';
+export { type DriftPod, driftDays } from './drift-scenarios.js';
 export { type ExpectedIdleGpu, type ExpectedIdleKind, expectedIdleGpus } from './expected-findings.js';
 export {
   type IbCounterName,
@@ -10,12 +12,16 @@ export { createFleet, type Fleet, type FleetOptions } from './fleet.js';
 export { dcgmFields } from './formats/dcgm-fields.js';
 export {
   type AnalyzerScenarioTruth,
+  type DriftScenarioTruth,
+  driftScenarioKinds,
   type FabricScenarioTruth,
   type GroundTruth,
   type MigInstanceTruth,
+  type RecurringRunTruth,
   type ScenarioKind,
   type ScenarioTruth,
   scenarioKinds,
+  type TeamDayTruth,
   type TimeWindow,
 } from './ground-truth.js';
 export type { PodOwner, SimPod } from './jobs/pods.js';
