@@ -262,9 +262,9 @@ describe.skipIf(!postgresAvailable())(
     });
 
     it('attributes to every run and pod exactly its GPU-minutes, none after it ended', async () => {
-    // A GPU returns to the label set it had before the job (no pod, no hpc_job); the rollup accumulator must then
-    // drop the job as the owner. Fails, with the two tests after it, while RollupAccumulator.stateFor's fast path
-    // (collector/rollup/accumulate.ts) returns a known GPU state without taking the returning labels.
+      // A GPU returns to the label set it had before the job (no pod, no hpc_job); the rollup accumulator must then
+      // drop the job as the owner. Fails, with the two tests after it, while RollupAccumulator.stateFor's fast path
+      // (collector/rollup/accumulate.ts) returns a known GPU state without taking the returning labels.
       const rows = await queryRows<{ job_id: string; minutes: number }>(
         handle.db,
         sql`select j.job_id, count(*)::int as minutes from gpu_rollups r join jobs j on j.id = r.job_ref
