@@ -40,7 +40,7 @@ interface SeriesPlan extends SeriesIdentity {
 
 /**
  * A steady series whose newest run drops by 40 %; one that slides by a quarter over its last three runs, each
- * alone within the spread the earlier ones had; and a noisy one whose newest run is its lowest (24 % under the
+ * alone within the spread the earlier ones had; and a noisy one whose newest run is its lowest (~25 % under the
  * mean, so a drop-share rule alone would fire) yet well inside the spread of the runs before (p ≈ 0.09).
  */
 const seriesPlans: readonly SeriesPlan[] = [
