@@ -24,6 +24,8 @@ export interface FakeExecutorOptions {
   throws?: Partial<Record<Method, boolean[]>>;
   /** What checkPreconditions reports as observed. */
   observed?: Record<string, unknown>;
+  /** Awaited inside checkPreconditions (tests line up racing workers with it). */
+  beforePreconditions?: () => Promise<void>;
 }
 
 export const keyOf = (req: ActionRequest) => JSON.stringify(req.target);
@@ -49,8 +51,10 @@ export function createFakeExecutor(world: FakeWorld, options: FakeExecutorOption
   };
   return {
     kinds: options.kinds ?? ['drain_node', 'scale_asg', 'scale_workload', 'suspend_job', 'migrate_to_spot'],
-    checkPreconditions: (req) =>
-      answer('checkPreconditions', req, () => ({ observed: options.observed ?? { live: true } })),
+    checkPreconditions: async (req) => {
+      await options.beforePreconditions?.();
+      return answer('checkPreconditions', req, () => ({ observed: options.observed ?? { live: true } }));
+    },
     dryRun: (req) => answer('dryRun', req, () => ({ detail: { dryRun: 'ok' } })),
     execute: (req, ctx: ExecutionContext) =>
       answer('execute', req, async () => {

@@ -12,8 +12,8 @@ export const T0 = new Date('2026-12-01T12:00:00Z');
 export const POOL = 'NVIDIA H100 80GB HBM3 x8';
 
 /** A migrated in-memory database with two 8-GPU nodes of one pool, first seen a day before T0. */
-export async function openSeededDb(): Promise<DbHandle> {
-  const handle = await openDb({ inMemory: true });
+export async function openSeededDb(url?: string): Promise<DbHandle> {
+  const handle = await openDb(url ? { url, poolSize: 4 } : { inMemory: true });
   await handle.migrate();
   const day = new Date(T0.getTime() - 86_400_000);
   await handle.db.execute(sql`insert into nodes (id, cluster, name, first_seen_at) values
