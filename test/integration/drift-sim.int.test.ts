@@ -148,7 +148,6 @@ async function runPipeline() {
     await runAttributionTick({ db: handle.db, clock, metrics: jobMetrics }, attribution);
   };
   for (const window of fleet.windows) {
-    clock.set(window.fromMs);
     for (let t = window.fromMs; t <= window.toMs + 60_000; t += SCRAPE_MS) {
       clock.set(t);
       const scraped = await runDcgmScrapeTick(deps, dcgmState, dcgm);
