@@ -132,6 +132,28 @@ describe('runActionTick: planning and modes', () => {
     await expect(engine.approve(99, operator)).rejects.toThrow(/no action 99/);
   });
 
+  it('keeps a pending action while its recommendation is seen again, and rejects it once that lapses', async () => {
+    const rec = await insertPoolScaleDown(handle.db);
+    const { deps } = setup({ mode: 'approve', ...loose });
+    await runActionTick(deps, T0);
+    // seen again: same version, expiry moved on (as apply-detections does)
+    // (planned with the recommendation's first expiry, T0 + 7 days; moved to T0 + 14 days)
+    await handle.db.execute(
+      sql`update recommendations set expires_at = ${minutes(14 * 24 * 60)} where id = ${rec}`,
+    );
+    await runActionTick(deps, minutes(8 * 24 * 60));
+    expect(await getAction(handle.db, 1)).toMatchObject({
+      state: 'planned',
+      expiresAt: minutes(14 * 24 * 60),
+    });
+    await handle.db.execute(sql`update recommendations set status = 'expired' where id = ${rec}`);
+    await runActionTick(deps, minutes(8 * 24 * 60 + 1));
+    expect(await getAction(handle.db, 1)).toMatchObject({
+      state: 'rejected',
+      blockedReason: 'its recommendation is expired',
+    });
+  });
+
   it('supersedes a pending action when its recommendation gets a new version', async () => {
     const rec = await insertPoolScaleDown(handle.db);
     const { deps } = setup({ mode: 'approve', ...loose });

@@ -145,8 +145,17 @@ async function insertPlanned(
   });
 }
 
-/** Not yet executing, and its recommendation resolved, expired or changed since: it no longer says what to do. */
+/**
+ * Not yet executing, and its recommendation resolved, expired or changed since: it no longer says what to do.
+ * A recommendation seen again keeps its version but moves its expiry on; its pending actions follow (the expiry
+ * their events carry), so only a recommendation that really lapsed takes its actions with it.
+ */
 async function rejectStalePending(deps: ActionEngineDeps, tick: TickState): Promise<void> {
+  await deps.db.execute(sql`update actions a set expires_at = r.expires_at
+    from recommendations r
+    where r.id = a.recommendation_id and r.version = a.recommendation_version and r.status = 'open'
+      and a.cluster = ${deps.cluster} and a.state in ('planned', 'approved', 'dry_run')
+      and a.expires_at is distinct from r.expires_at`);
   const stale = await queryRows<{ id: number; why: string }>(
     deps.db,
     sql`select a.id, case
@@ -158,7 +167,7 @@ async function rejectStalePending(deps: ActionEngineDeps, tick: TickState): Prom
         where a.cluster = ${deps.cluster} and a.state in ('planned', 'approved', 'dry_run')
           and a.recommendation_id is not null
           and (r.id is null or r.status <> 'open' or r.version <> a.recommendation_version
-            or a.expires_at <= ${tick.now})`,
+            or r.expires_at <= ${tick.now})`,
   );
   if (stale.length === 0) return;
   const rows = await listActionsToAdvance(deps.db, deps.cluster, tick.now);
