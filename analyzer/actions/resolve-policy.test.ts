@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.js';
 import { findAllowListViolation, isInMaintenanceWindow, matchGlob, resolvePolicy } from './resolve-policy.js';
 import { actionsConfig } from './testing/seed.js';
 
@@ -104,5 +105,30 @@ describe('isInMaintenanceWindow', () => {
     const day = [{ days: ['tue' as const], start: '09:00', end: '17:00', timezone: 'UTC' as const }];
     expect(isInMaintenanceWindow(day, new Date('2026-12-01T09:00:00Z'))).toBe(true);
     expect(isInMaintenanceWindow(day, new Date('2026-12-01T17:00:00Z'))).toBe(false);
+  });
+});
+
+describe('the actions config section', () => {
+  it('defaults to dry-run with no policies', () => {
+    expect(parseConfig({}).actions).toMatchObject({ defaultMode: 'dry-run', policies: [], maxAttempts: 3 });
+  });
+
+  it('names the key of a bad window time, an unknown mode and an unknown kind', () => {
+    const bad = {
+      actions: {
+        policies: [
+          {
+            mode: 'yolo',
+            allowKinds: ['delete_cluster'],
+            maintenanceWindows: [{ days: ['sat'], start: '25:00', end: '02:00' }],
+          },
+        ],
+      },
+    };
+    expect(() => parseConfig(bad, 'gpuscope.yaml')).toThrow(/actions\.policies\.0\.mode: /);
+    expect(() => parseConfig(bad)).toThrow(/actions\.policies\.0\.allowKinds\.0: /);
+    expect(() => parseConfig(bad)).toThrow(
+      /actions\.policies\.0\.maintenanceWindows\.0\.start: expected HH:MM \(24 h\)/,
+    );
   });
 });
