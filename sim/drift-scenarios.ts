@@ -1,26 +1,21 @@
-import { createPodSuffix } from './allocations.js';
-import type { DriftScenarioTruth, RecurringRunTruth, TeamDayTruth, TimeWindow } from './ground-truth.js';
+import { dayMs, driftDays, minuteMs, morningMs, scheduleRun } from './drift-schedule.js';
+import { type DriftPod, plantTeams } from './drift-teams.js';
+import type { DriftScenarioTruth, RecurringRunTruth, TimeWindow } from './ground-truth.js';
 import type { Random } from './hash.js';
-import { createUid, type SimPod } from './jobs/pods.js';
 import type { SimSlurmJob } from './jobs/slurm-jobs.js';
-import type { GpuPhase, SimGpu, SimNode, Workload } from './types.js';
+import type { SimNode, Workload } from './types.js';
 import { createWave } from './waves.js';
 import { createBackgroundWorkload, createIdleWorkload } from './workloads.js';
 
-/** UTC days the drift fleet runs: the trend days and, last, the day a spend detector judges. */
-export const driftDays = 6;
-const dayMs = 86_400_000;
-const minuteMs = 60_000;
-/** Every day's jobs start at 09:00 UTC. */
-const morningMs = 9 * 3_600_000;
+export { driftDays, findFirstDriftDay } from './drift-schedule.js';
+export type { DriftPod } from './drift-teams.js';
+
 const runMinutes = 12;
 /** Minutes after 09:00 of a day's first and second run of a recurring job. */
 const runSlots = [0, 15] as const;
 /** 8 runs in all: a baseline of 7 before the newest, more than the detector's 5. */
 const runsPerDay = [2, 2, 1, 1, 1, 1] as const;
 const firstJobId = 1_600_000;
-/** Team jobs start two minutes after the recurring runs. */
-const teamStartMinute = 2;
 
 /** What sacct says about the user of a series; `account` follows the fleet's user → account pairing. */
 interface SeriesIdentity {
@@ -76,53 +71,6 @@ const seriesPlans: readonly SeriesPlan[] = [
   },
 ];
 
-interface TeamPlan {
-  kind: 'spend-jump' | 'spend-growth' | 'spend-fall';
-  namespace: string;
-  team: string;
-  cronJob: string;
-  gpuIndices: readonly number[];
-  /** Minutes the day's job runs on every one of its GPUs; `last` is the judged day. */
-  minutes(day: number, jitter: number): number;
-}
-
-/**
- * A team flat at ~20 minutes on 4 GPUs a day that runs 72 on the last; one growing 6 minutes a day, its last day
- * its biggest but on its line; one flat at ~30 minutes that all but stops on the last day (a fall is no drift).
- */
-const teamPlans: readonly TeamPlan[] = [
-  {
-    kind: 'spend-jump',
-    namespace: 'vision',
-    team: 'perception',
-    cronJob: 'detector-retrain',
-    gpuIndices: [0, 1, 2, 3],
-    minutes: (day, jitter) => (day < driftDays - 1 ? 20 + jitter : 72),
-  },
-  {
-    kind: 'spend-growth',
-    namespace: 'nlp',
-    team: 'language',
-    cronJob: 'corpus-embed',
-    gpuIndices: [4, 5],
-    minutes: (day, jitter) => 16 + 6 * day + jitter,
-  },
-  {
-    kind: 'spend-fall',
-    namespace: 'recsys',
-    team: 'ads',
-    cronJob: 'ranker-train',
-    gpuIndices: [6, 7],
-    minutes: (day, jitter) => (day < driftDays - 1 ? 30 + jitter : 6),
-  },
-];
-
-/** A pod of a CronJob's Job, running from `startMs` to `endMs` (then Succeeded). */
-export interface DriftPod extends SimPod {
-  endMs: number;
-  cronJob: { name: string; uid: string };
-}
-
 export interface DriftPlanted {
   truth: DriftScenarioTruth[];
   /** Name, user and account of each recurring run's Slurm id (the job list derives the rest from schedules). */
@@ -132,26 +80,10 @@ export interface DriftPlanted {
   windows: TimeWindow[];
 }
 
-/** The first UTC midnight at or after `startMs`: day 0 of the drift fleet. */
-export function findFirstDriftDay(startMs: number): number {
-  return Math.ceil(startMs / dayMs) * dayMs;
-}
-
 /** A recurring run's load: the ordinary job's figures at a fixed activity level with a small swing. */
 function createRunWorkload(random: Random, node: SimNode, gpus: number, level: number): Workload {
   const base = createBackgroundWorkload(random, node.model, gpus);
   return { ...base, activity: createWave(random, level, 0.02, [600, 3600]) };
-}
-
-/** Hands each GPU to the job from `fromMs` and back to nobody (flat idle) at `toMs`. */
-function scheduleRun(gpus: readonly SimGpu[], phase: Omit<GpuPhase, 'fromMs'>, window: TimeWindow): void {
-  for (const gpu of gpus) {
-    gpu.schedule = [
-      ...(gpu.schedule ?? []),
-      { fromMs: window.fromMs, ...phase },
-      { fromMs: window.toMs, allocation: undefined, workload: createIdleWorkload() },
-    ];
-  }
 }
 
 function listRunStarts(firstDayMs: number): number[] {
@@ -198,83 +130,6 @@ function plantSeries(
   };
 }
 
-/** The day's pod of the team's CronJob: Job `<cronjob>-<scheduled minute>` as the CronJob controller names it. */
-function createTeamPod(
-  plan: TeamPlan,
-  node: SimNode,
-  ctx: { seedKey: number; random: Random },
-  window: TimeWindow,
-): DriftPod {
-  const cronUid = createUid(ctx.seedKey, `${plan.namespace}/cronjob/${plan.cronJob}`);
-  const job = `${plan.cronJob}-${Math.floor(window.fromMs / minuteMs)}`;
-  const jobUid = createUid(ctx.seedKey, `${plan.namespace}/job/${job}`);
-  const name = `${job}-${createPodSuffix(ctx.random)}`;
-  return {
-    namespace: plan.namespace,
-    name,
-    uid: createUid(ctx.seedKey, `${plan.namespace}/pod/${name}`),
-    nodeName: node.name,
-    nodeIndex: node.index,
-    container: 'trainer',
-    resources: { 'nvidia.com/gpu': plan.gpuIndices.length },
-    owner: { apiVersion: 'batch/v1', kind: 'Job', name: job, uid: jobUid },
-    labels: {
-      'batch.kubernetes.io/controller-uid': jobUid,
-      'batch.kubernetes.io/job-name': job,
-      'controller-uid': jobUid,
-      'job-name': job,
-      team: plan.team,
-    },
-    startMs: window.fromMs,
-    endMs: window.toMs,
-    cronJob: { name: plan.cronJob, uid: cronUid },
-  };
-}
-
-function plantTeam(
-  plan: TeamPlan,
-  node: SimNode,
-  ctx: { seedKey: number; random: Random; firstDayMs: number },
-  pods: DriftPod[],
-): DriftScenarioTruth {
-  const gpus = plan.gpuIndices.map((i) => node.gpus[i]!);
-  const days: TeamDayTruth[] = [];
-  for (let day = 0; day < driftDays; day++) {
-    const dayStart = ctx.firstDayMs + day * dayMs;
-    const minutes = plan.minutes(day, ctx.random.int(-1, 1));
-    const fromMs = dayStart + morningMs + teamStartMinute * minuteMs;
-    const window = { fromMs, toMs: fromMs + minutes * minuteMs };
-    const pod = createTeamPod(plan, node, ctx, window);
-    const workload = createBackgroundWorkload(ctx.random, node.model, gpus.length);
-    const allocation = {
-      kind: 'pod' as const,
-      pod: { namespace: pod.namespace, pod: pod.name, container: pod.container },
-    };
-    scheduleRun(gpus, { allocation, workload }, window);
-    pods.push(pod);
-    days.push({
-      dayMs: dayStart,
-      job: pod.owner!.name,
-      pod: pod.name,
-      ...window,
-      gpuMinutes: minutes * gpus.length,
-    });
-  }
-  const jumps = plan.kind === 'spend-jump';
-  return {
-    id: `${plan.kind}-1`,
-    kind: plan.kind,
-    node: node.name,
-    gpuUuids: gpus.map((g) => g.uuid),
-    expect: {
-      finding: jumps ? 'drift_spend' : null,
-      subject: { type: 'team', id: plan.team },
-      namespace: plan.namespace,
-      days,
-    },
-  };
-}
-
 /** Each day's span from its first start to its last end, over every GPU's schedule. */
 function findWindows(nodes: readonly SimNode[], firstDayMs: number): TimeWindow[] {
   return Array.from({ length: driftDays }, (_, day) => {
@@ -304,16 +159,15 @@ export function plantDriftScenarios(
   const truth = seriesPlans.map((plan, i) =>
     plantSeries(plan, i, nodes.slurm, ctx.random, ctx.firstDayMs, identities),
   );
-  const pods: DriftPod[] = [];
-  for (const plan of teamPlans) truth.push(plantTeam(plan, nodes.kubernetes, ctx, pods));
+  const teams = plantTeams(nodes.kubernetes, ctx);
+  truth.push(...teams.truth);
   // a GPU's phases must be in time order: the series' runs were added run by run, the pods day by day
   for (const gpu of [...nodes.slurm.gpus, ...nodes.kubernetes.gpus])
     gpu.schedule?.sort((a, b) => a.fromMs - b.fromMs);
-  pods.sort((a, b) => a.startMs - b.startMs || (a.name < b.name ? -1 : 1));
   return {
     truth,
     slurmIdentities: identities,
-    pods,
+    pods: teams.pods,
     windows: findWindows([nodes.slurm, nodes.kubernetes], ctx.firstDayMs),
   };
 }
