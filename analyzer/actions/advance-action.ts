@@ -41,6 +41,7 @@ async function advanceOnce(
       to: 'rejected',
       actor,
       detail: { reason: `policy ${policy.source} is off` },
+      patch: { finishedAt: tick.now, blockedReason: `policy ${policy.source} is off` },
     });
   }
   switch (row.state) {

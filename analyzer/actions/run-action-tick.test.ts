@@ -97,6 +97,17 @@ describe('runActionTick: planning and modes', () => {
     expect(await getAction(handle.db, 1)).toBeUndefined();
   });
 
+  it('rejects a pending action once its scope is switched off', async () => {
+    await insertPoolScaleDown(handle.db);
+    await runActionTick(setup({ mode: 'approve', ...loose }).deps, T0);
+    await runActionTick(setup({ mode: 'off' }).deps, minutes(5));
+    expect(await getAction(handle.db, 1)).toMatchObject({
+      state: 'rejected',
+      blockedReason: 'policy policies[0] is off',
+      finishedAt: minutes(5),
+    });
+  });
+
   it('rejects at planning an action whose kind is off the allow-list, naming the policy', async () => {
     await insertPoolScaleDown(handle.db);
     const { deps } = setup({ mode: 'auto', allowKinds: ['scale_asg'], ...loose });
