@@ -124,6 +124,21 @@ describe('GET /api/v1/actions', () => {
   });
 });
 
+describe('GET /openapi.json', () => {
+  it('documents the action routes', async () => {
+    const doc = (await readJson(await app.request('/openapi.json'))) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/actions')).sort()).toEqual([
+      '/api/v1/actions',
+      '/api/v1/actions/pause',
+      '/api/v1/actions/policy',
+      '/api/v1/actions/resume',
+      '/api/v1/actions/{id}',
+      '/api/v1/actions/{id}/approve',
+      '/api/v1/actions/{id}/reject',
+    ]);
+  });
+});
+
 describe('POST /api/v1/actions decisions', () => {
   it('approves as an operator, and the next tick executes it', async () => {
     const res = await app.request('/api/v1/actions/1/approve', {
