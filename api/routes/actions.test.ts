@@ -127,7 +127,11 @@ describe('GET /api/v1/actions', () => {
 describe('GET /openapi.json', () => {
   it('documents the action routes', async () => {
     const doc = (await readJson(await app.request('/openapi.json'))) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/actions')).sort()).toEqual([
+    expect(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith('/api/v1/actions'))
+        .sort(),
+    ).toEqual([
       '/api/v1/actions',
       '/api/v1/actions/pause',
       '/api/v1/actions/policy',
