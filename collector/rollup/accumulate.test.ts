@@ -23,6 +23,21 @@ function observe(acc: RollupAccumulator, g: GpuLabels, name: string, value: numb
 }
 
 describe('RollupAccumulator', () => {
+  it('gives a minute the owner of its own labels when a GPU goes back to labels it had before', () => {
+    const acc = new RollupAccumulator();
+    const withPod: GpuLabels = { ...gpu, owner: { pod: 'p1', namespace: 'ns' } };
+    // the same label objects come back from the parser's cache, as in a real scrape loop
+    for (const [minute, labels] of [gpu, withPod, gpu].entries()) {
+      observe(acc, labels, 'DCGM_FI_DEV_GPU_UTIL', 0, t0 + minute * BUCKET_MS);
+    }
+    const rows = acc.takeDirty(t0 + 4 * BUCKET_MS, { includeOpen: false });
+    expect(rows.map((r) => [r.bucketMs - t0, r.ownerKind, r.ownerRef])).toEqual([
+      [0, null, null],
+      [BUCKET_MS, 'pod', 'ns/p1'],
+      [2 * BUCKET_MS, null, null],
+    ]);
+  });
+
   it('folds samples of one minute into mean and max in base units', () => {
     const acc = new RollupAccumulator();
     for (const [i, util] of [10, 50, 90, 30].entries()) {

@@ -241,7 +241,11 @@ export class RollupAccumulator {
 
   private stateFor(node: string, gpu: GpuLabels): GpuState {
     const known = this.byLabels.get(gpu);
-    if (known && known.node === node && this.gpus.get(known.key) === known) return known;
+    if (known && known.node === node && this.gpus.get(known.key) === known) {
+      // a label set seen before is back (the pod left, the GPU is unallocated again): it is the newest description
+      known.gpu = gpu;
+      return known;
+    }
     const key = gpuKey(node, gpu);
     let state = this.gpus.get(key);
     if (!state) {
