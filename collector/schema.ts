@@ -137,7 +137,7 @@ export const gpuRollupsHourly = pgTable('gpu_rollups_hourly', rollupColumns(), (
 
 /**
  * Per job, GPU and hour, the minutes of `gpu_rollups` summed up for week-long look-backs (right-sizing): activity
- * (activity_max) in thousandths and memory used in MiB as sparse histograms — parallel arrays of value and count,
+ * (activity_max) in hundredths and memory used in MiB as sparse histograms — parallel arrays of value and count,
  * at most 60 entries — from which any percentile is read to that step, plus the sums the trust rules need.
  */
 export const jobGpuUsageHours = pgTable(
@@ -152,10 +152,12 @@ export const jobGpuUsageHours = pgTable(
     hour: timestamp(tz).notNull(),
     minutes: integer().notNull(),
     activityMinutes: integer().notNull(),
-    activityPermille: smallint().array().notNull(),
+    activityPercent: smallint().array().notNull(),
     activityCounts: smallint().array().notNull(),
     memoryMib: integer().array().notNull(),
     memoryCounts: smallint().array().notNull(),
+    /** The hour's own p95 activity on the same grid: a floor for any window's p95 that contains the hour. */
+    activityP95: doublePrecision('activity_p95'),
     activityMax: doublePrecision(),
     memoryUsedMaxBytes: doublePrecision(),
     memoryTotalBytes: doublePrecision(),

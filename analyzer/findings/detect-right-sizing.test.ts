@@ -12,7 +12,7 @@ import {
   markJobUsageHoursChanged,
   summarizeJobUsageHours,
 } from '../../collector/rollup/summarize-job-usage.js';
-import { type DbHandle, openDb } from '../../core/db.js';
+import { type DbHandle, openDb, queryRows } from '../../core/db.js';
 import { readAwsFixtureText, spotHistoryExample } from '../../test/fixtures/aws/load.js';
 import {
   detectRightSizing,
@@ -21,6 +21,7 @@ import {
   RIGHT_SIZING_KINDS,
   DEFAULT_RIGHT_SIZING_THRESHOLDS as t,
 } from './detect-right-sizing.js';
+import { isInterruptible, rightSizingActivityBound } from './judge-right-sizing.js';
 
 /**
  * Planted jobs over 5 hours before AT. Prices are the SkyPilot catalog rows (on-demand per type and region,
@@ -299,16 +300,39 @@ describe('loadJobUsage over hourly summaries', () => {
     const done = await summarizeJobUsageHours(handle.db, hours);
     expect(done.hours).toBe(6);
     expect(done.rows).toBeGreaterThan(0);
-    const clean = await handle.db.execute(
+    const clean = await queryRows<{ n: number }>(
+      handle.db,
       sql`select count(*)::int as n from job_usage_hours where summarized_version = change_version`,
     );
-    expect((clean.rows[0] as { n: number }).n).toBe(6);
+    expect(clean[0]?.n).toBe(6);
     expect(await loadJobUsage(handle.db, 'c1', from, AT)).toEqual(fromMinutes);
     // and a window ending mid-hour reads the tail from the minutes
     const midHour = new Date(AT.getTime() - 30 * 60_000);
     const tailFromMinutes = await loadJobUsage(handle.db, 'c1', from, midHour);
     await handle.db.execute(sql`update job_usage_hours set change_version = change_version + 1`);
     expect(await loadJobUsage(handle.db, 'c1', from, midHour)).toEqual(tailFromMinutes);
+    await summarizeJobUsageHours(handle.db, hours);
+  });
+
+  it('leaves out only jobs too busy for any usage verdict, whichever way their hours are read', async () => {
+    const bound = rightSizingActivityBound(t);
+    const only = {
+      activityAtMost: bound,
+      isInterruptible: (l: Record<string, string>) => isInterruptible(l, t),
+    };
+    for (const dirty of [false, true]) {
+      if (dirty) await handle.db.execute(sql`update job_usage_hours set change_version = change_version + 1`);
+      const all = await loadJobUsage(handle.db, 'c1', from, AT);
+      const some = await loadJobUsage(handle.db, 'c1', from, AT, undefined, only);
+      for (const job of some) expect(all).toContainEqual(job);
+      const needed = all.filter(
+        (j) => Math.min(...j.gpus.map((g) => g.p95Activity ?? 0)) <= bound || isInterruptible(j.labels, t),
+      );
+      expect(some.map((j) => j.jobId)).toEqual(expect.arrayContaining(needed.map((j) => j.jobId)));
+      // the 8 busy H100s of job 1007 are out
+      expect(some.map((j) => j.jobId)).not.toContain('1007');
+      expect(all.map((j) => j.jobId)).toContain('1007');
+    }
     await summarizeJobUsageHours(handle.db, hours);
   });
 

@@ -7,6 +7,7 @@ import { DEFAULT_TRUST, type TrustThresholds } from './data-trust.js';
 import { loadNodeGpuHourUsd } from './detect-idle-gpus.js';
 import {
   type GpuUsage,
+  isInterruptible,
   type JobUsage,
   judgeGpuCount,
   judgeMig,
@@ -17,6 +18,7 @@ import {
   type RightSizingOption,
   type RightSizingThresholds,
   type RightSizingVerdict,
+  rightSizingActivityBound,
   riskOf,
   round4,
   type SpotInterruption,
@@ -48,7 +50,8 @@ const HOUR = 3_600_000;
  * Per job and per GPU over the window: minutes, minutes with an activity reading, p95 of the per-minute activity
  * maxima and of memory used, max memory. Jobs still active only. Whole hours whose job-usage summary is clean
  * (collector/rollup/summarize-job-usage.ts) are read from it; the rest of the window from the minutes. Percentiles
- * are nearest-rank to the summary's step (0.001 activity, 1 MiB), the same whichever way an hour was read.
+ * are nearest-rank to the summary's step (0.01 activity, 1 MiB), the same whichever way an hour was read. With
+ * `only`, jobs that cannot get a verdict are left out.
  */
 export async function loadJobUsage(
   db: Db,
@@ -56,6 +59,7 @@ export async function loadJobUsage(
   from: Date,
   to: Date,
   trust: TrustThresholds = DEFAULT_TRUST,
+  only?: CandidateFilter,
 ): Promise<JobUsage[]> {
   const clean = await queryRows<{ hour: Date }>(
     db,
@@ -72,23 +76,28 @@ export async function loadJobUsage(
           ranges.map(([a, b]) => sql`(r.bucket >= ${a} and r.bucket < ${b})`),
           sql` or `,
         );
+  const activeJobs = sql`select id, labels from jobs
+    where cluster = ${cluster} and state in ('running', 'suspended', 'completing', 'unknown')
+      and (ended_at is null or ended_at > ${to})`;
+  const cleanList = sql`${sql.param(cleanHours.map((h) => h.toISOString()))}::timestamptz[]`;
+  const ids = only ? await listCandidateJobs(db, activeJobs, cleanList, inRanges, only) : undefined;
+  if (ids?.length === 0) return [];
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`with active as (
-        select id from jobs
-        where cluster = ${cluster} and state in ('running', 'suspended', 'completing', 'unknown')
-          and (ended_at is null or ended_at > ${to})
+        select id from (${activeJobs}) j
+        ${ids ? sql`where id = any(${sql.param(ids)}::int4[])` : sql``}
       ),
       mins as (
         select r.* from gpu_rollups r join active a on a.id = r.job_ref where ${inRanges}
       ),
       sums as (
         select s.* from job_gpu_usage_hours s join active a on a.id = s.job_ref
-        where s.hour = any(${sql.param(cleanHours.map((h) => h.toISOString()))}::timestamptz[])
+        where s.hour = any(${cleanList})
       ),
       hist as (
         select job_ref, gpu_id, 0 as k, u.v::int as v, u.c::int as c
-          from sums cross join lateral unnest(activity_permille, activity_counts) as u(v, c)
+          from sums cross join lateral unnest(activity_percent, activity_counts) as u(v, c)
         union all
         select job_ref, gpu_id, 1, u.v, u.c from sums cross join lateral unnest(memory_mib, memory_counts) as u(v, c)
         union all
@@ -143,6 +152,52 @@ export async function loadJobUsage(
       order by sc.job_ref, sc.gpu_id nulls first`,
   );
   return toJobUsage(rows);
+}
+
+/** Which jobs can get a verdict at all: read the full usage only for those. */
+export interface CandidateFilter {
+  /** No GPU-count, MIG or model verdict is possible when the job's p95 activity exceeds this. */
+  activityAtMost: number;
+  /** Spot verdicts depend on the labels, not on activity. */
+  isInterruptible: (labels: Record<string, string>) => boolean;
+}
+
+/**
+ * A window's p95 is at least the smallest p95 of any part of it (each part has 5 % of its minutes at or over its
+ * own p95, so the whole has too): per job, the floor over its GPU-hours — stored for summarized hours, computed
+ * for the rest — rules out most busy jobs before their histograms are merged.
+ */
+async function listCandidateJobs(
+  db: Db,
+  activeJobs: ReturnType<typeof sql>,
+  cleanList: ReturnType<typeof sql>,
+  inRanges: ReturnType<typeof sql>,
+  only: CandidateFilter,
+): Promise<number[]> {
+  const rows = await queryRows<{ id: number; labels: Record<string, string> | null; low: number | null }>(
+    db,
+    sql`with active as (${activeJobs}),
+      floors as (
+        select s.job_ref, min(s.activity_p95) as low
+        from job_gpu_usage_hours s join active a on a.id = s.job_ref
+        where s.hour = any(${cleanList}) group by s.job_ref
+        union all
+        select job_ref, min(p95) from (
+          select r.job_ref, percentile_disc(0.95) within group (order by round(r.activity_max * ${ACTIVITY_STEPS}))::float8
+            / ${ACTIVITY_STEPS} as p95
+          from gpu_rollups r join active a on a.id = r.job_ref
+          where (${inRanges}) and r.activity_max is not null
+          group by r.job_ref, r.gpu_id, date_trunc('hour', r.bucket)) x
+        group by job_ref
+      )
+      select a.id, a.labels, min(f.low) as low from active a left join floors f on f.job_ref = a.id
+      group by a.id, a.labels`,
+  );
+  return rows
+    .filter(
+      (r) => r.low === null || Number(r.low) <= only.activityAtMost || only.isInterruptible(r.labels ?? {}),
+    )
+    .map((r) => Number(r.id));
 }
 
 /** The parts of [from, to) not covered by the clean whole hours (sorted), to be read from the minutes. */
@@ -280,7 +335,10 @@ export async function detectRightSizing(
   options: RightSizingOptions = {},
 ): Promise<{ detections: Detection[] }> {
   const from = new Date(at.getTime() - t.lookbackDays * 86_400_000);
-  const jobs = await loadJobUsage(db, cluster, from, at, options.trust);
+  const jobs = await loadJobUsage(db, cluster, from, at, options.trust, {
+    activityAtMost: rightSizingActivityBound(t),
+    isInterruptible: (labels) => isInterruptible(labels, t),
+  });
   if (jobs.length === 0) return { detections: [] };
   const prices = await loadNodeGpuHourUsd(db, cluster, from, at);
   const markets = await loadNodeMarkets(db, [...new Set(jobs.flatMap((j) => j.gpus.map((g) => g.node)))], at);

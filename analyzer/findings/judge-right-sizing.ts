@@ -1,5 +1,5 @@
 import { Config } from '../../core/config.js';
-import { parseGpuFamily, resolveMigGpu } from './mig-profiles.js';
+import { MIG_GPUS, parseGpuFamily, resolveMigGpu } from './mig-profiles.js';
 
 export const RIGHT_SIZING_KINDS = [
   'right_size_gpus',
@@ -299,6 +299,15 @@ export function judgeModel(
     },
     t,
   );
+}
+
+/**
+ * The highest p95 activity any usage verdict accepts: idle GPUs, a smaller model, or the largest MIG slice short of
+ * the whole GPU at its fill. A job whose p95 is over it can only get a spot verdict.
+ */
+export function rightSizingActivityBound(t: RightSizingThresholds): number {
+  const slices = Math.max(...MIG_GPUS.map((g) => g.profiles.at(-2)?.computeSlices ?? 0));
+  return Math.max(t.idleActivityP95, t.modelActivityP95Max, (slices / 7) * t.migComputeFill);
 }
 
 export function isInterruptible(labels: Record<string, string>, t: RightSizingThresholds): boolean {

@@ -3,7 +3,7 @@ import { type Db, queryRows } from '../../core/db.js';
 
 const HOUR = 3_600_000;
 export const MEMORY_STEP_BYTES = 2 ** 20;
-export const ACTIVITY_STEPS = 1000;
+export const ACTIVITY_STEPS = 100;
 
 /**
  * Marks the hours of these minutes changed, so their job-usage summaries stop counting as clean. Call in the
@@ -86,6 +86,8 @@ function insertSummaries(hourList: ReturnType<typeof sql>, starts: readonly numb
       from b group by 1, 2, 3),
     s as (
       select job_ref, gpu_id, hour, count(*)::int as minutes, count(activity_max)::int as activity_minutes,
+        percentile_disc(0.95) within group (order by round(activity_max * ${ACTIVITY_STEPS}))::float8
+          / ${ACTIVITY_STEPS} as activity_p95,
         max(activity_max) as activity_max, max(memory_used_max_bytes) as memory_max,
         max(memory_total_bytes) as memory_total, max(codec) as codec_max,
         sum(gpu_util_mean) as gpu_util_sum, count(gpu_util_mean)::int as gpu_util_count,
@@ -94,11 +96,12 @@ function insertSummaries(hourList: ReturnType<typeof sql>, starts: readonly numb
       from m group by 1, 2, 3
     ),
     ins as (
-      insert into job_gpu_usage_hours (job_ref, gpu_id, hour, minutes, activity_minutes, activity_permille,
-        activity_counts, memory_mib, memory_counts, activity_max, memory_used_max_bytes, memory_total_bytes,
+      insert into job_gpu_usage_hours (job_ref, gpu_id, hour, minutes, activity_minutes, activity_percent,
+        activity_counts, memory_mib, memory_counts, activity_p95, activity_max, memory_used_max_bytes, memory_total_bytes,
         codec_max, gpu_util_sum, gpu_util_count, energy_count, energy_joules, power_sum_watts, power_count)
       select s.job_ref, s.gpu_id, s.hour, s.minutes, s.activity_minutes, coalesce(ah.vs, '{}'),
-        coalesce(ah.cs, '{}'), coalesce(bh.vs, '{}'), coalesce(bh.cs, '{}'), s.activity_max, s.memory_max,
+        coalesce(ah.cs, '{}'), coalesce(bh.vs, '{}'), coalesce(bh.cs, '{}'), s.activity_p95, s.activity_max,
+        s.memory_max,
         s.memory_total, s.codec_max, s.gpu_util_sum, s.gpu_util_count, s.energy_count, s.energy, s.power_sum,
         s.power_count
       from s left join ah using (job_ref, gpu_id, hour) left join bh using (job_ref, gpu_id, hour)
