@@ -9,9 +9,9 @@ import type { Db } from '../core/db.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuthVariables, TokenConfig } from './auth.js';
+import { describeValidation } from './errors.js';
 import type { ActionRouteDeps } from './routes/actions.js';
 import type { WebhookRouteSettings } from './routes/webhooks.js';
-import { describeValidation } from './errors.js';
 
 export type AppEnv = { Variables: AuthVariables & { requestId: string } };
 
