@@ -35,6 +35,8 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // HTTP dates end in GMT in all three of RFC 9110's formats; anything else (`-5`, `soon`) is unreadable
+  if (!/ GMT$/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, (at - now.getTime()) / 1000);
