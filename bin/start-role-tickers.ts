@@ -1,6 +1,7 @@
 import { hostname as hostName } from 'node:os';
 import type { Tracer } from '@opentelemetry/api';
 import { Counter, type Registry } from 'prom-client';
+import { deleteExpiredApiAudit } from '../analyzer/actions/queries.js';
 import { createCostMetrics } from '../analyzer/cost/cost-metrics.js';
 import type { CostDeps } from '../analyzer/cost/create-cost-deps.js';
 import {
@@ -163,7 +164,18 @@ export async function startAnalyzerTickers(ctx: RoleContext & { leaderOnly: Lead
       { slow },
     );
   });
-  start('maintenance', 300_000, () => runMaintenanceTick({ db, clock }, config.retention), false);
+  start(
+    'maintenance',
+    300_000,
+    async () => ({
+      ...(await runMaintenanceTick({ db, clock }, config.retention)),
+      apiAuditDeleted: await deleteExpiredApiAudit(
+        db,
+        new Date(clock.now() - config.retention.apiAuditDays * 86_400_000),
+      ),
+    }),
+    false,
+  );
   return tickers;
 }
 

@@ -414,9 +414,7 @@ const Actions = z
     defaultMode: ActionMode.default('dry-run'),
     policies: z.array(ActionPolicy).default([]),
     /** Node pools (analyzer pool names such as `NVIDIA H100 80GB HBM3 x8`) that are one Auto Scaling group. */
-    poolAsgs: z
-      .array(z.object({ pool: z.string().min(1), asg: z.string().min(1) }).strict())
-      .default([]),
+    poolAsgs: z.array(z.object({ pool: z.string().min(1), asg: z.string().min(1) }).strict()).default([]),
     /** Launch template the spot replacement of an on-demand node starts from. */
     spotLaunchTemplate: z
       .object({
@@ -484,8 +482,6 @@ const Inbound = z
         maxEventAgeSeconds: z.number().int().positive().default(600),
         /** The answer waits this long for the spot hook, then says `pending`; EventBridge gives up after 5 s. */
         hookWaitSeconds: z.number().min(0).max(4.5).default(3),
-        /** The answer waits this long for the spot hook, then says `pending`; EventBridge gives up after 5 s. */
-        hookWaitSeconds: z.number().min(0).max(4.5).default(3),
       })
       .strict()
       .optional(),
@@ -546,7 +542,7 @@ const Webhooks = z
 const defaults = {
   server: { listen: '127.0.0.1:8080' },
   database: { dataDir: './data', migrateOnStart: true, poolSize: 10 },
-  retention: { minuteRollupDays: 14, hourlyRollupDays: 400 },
+  retention: { minuteRollupDays: 14, hourlyRollupDays: 400, apiAuditDays: 90 },
 };
 
 export const Config = z
@@ -606,6 +602,8 @@ export const Config = z
       .object({
         minuteRollupDays: z.number().positive().default(14),
         hourlyRollupDays: z.number().positive().default(400),
+        /** The API audit (every /api/v1 call) is kept this long; the action audit is kept for good. */
+        apiAuditDays: z.number().positive().default(90),
       })
       .strict()
       .default(defaults.retention),

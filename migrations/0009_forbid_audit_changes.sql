@@ -1,8 +1,12 @@
 -- Custom migration: drizzle cannot express triggers. The audit tables are append-only by contract (the code has no
--- UPDATE or DELETE path for them); this makes the database refuse any change too, so an audit row, once written,
--- is what happened. TRUNCATE and DROP (operator decisions, not row edits) are not covered by row triggers.
+-- UPDATE path for them); this makes the database refuse any change too, so an audit row, once written, is what
+-- happened. The one exception is retention: a transaction that sets gpuscope.audit_retention = 'on' (the
+-- maintenance tick, for rows past retention.apiAuditDays) may DELETE. TRUNCATE and DROP are not row triggers.
 CREATE FUNCTION gpuscope_reject_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('gpuscope.audit_retention', true) = 'on' THEN
+    RETURN OLD;
+  END IF;
   RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_NAME, TG_OP;
 END;
 $$;

@@ -170,3 +170,19 @@ export async function listActionsDueForSavings(
       ),
     );
 }
+
+/**
+ * Retention for the API audit: rows older than `before` go, in a transaction that the append-only trigger lets
+ * delete (migration 0009); nothing else may. Returns how many went.
+ */
+export async function deleteExpiredApiAudit(db: Db, before: Date): Promise<number> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await t.execute(sql`select set_config('gpuscope.audit_retention', 'on', true)`);
+    const rows = await queryRows<{ n: number }>(
+      t,
+      sql`with d as (delete from api_audit where at < ${before} returning 1) select count(*)::int as n from d`,
+    );
+    return rows[0]?.n ?? 0;
+  });
+}
