@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { AppError, httpStatusByCode } from '../core/errors.js';
+import { HTTPException } from 'hono/http-exception';
+import { AppError, type ErrorCode, httpStatusByCode } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 
 export interface ErrorBody {
@@ -14,6 +15,12 @@ export function errorResponse(c: Context, error: unknown, log: Logger): Response
     if (status >= 500) log.error({ err: error, requestId }, 'request failed');
     const message = error.expose ? error.message : 'internal error';
     return c.json<ErrorBody>({ error: { code: error.code, message, requestId } }, status);
+  }
+  // hono's own refusals (a malformed JSON body, …) are the client's fault, not ours
+  if (error instanceof HTTPException && error.status < 500) {
+    const code: ErrorCode =
+      error.status === 401 ? 'UNAUTHORIZED' : error.status === 403 ? 'FORBIDDEN' : 'VALIDATION';
+    return c.json<ErrorBody>({ error: { code, message: error.message, requestId } }, httpStatusByCode[code]);
   }
   log.error({ err: error, requestId }, 'unhandled error');
   return c.json<ErrorBody>({ error: { code: 'INTERNAL', message: 'internal error', requestId } }, 500);
