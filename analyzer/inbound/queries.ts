@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, type SQL } from 'drizzle-orm';
 import { cloudInstances } from '../../collector/aws/schema.js';
 import { nodes } from '../../collector/schema.js';
 import type { Db } from '../../core/db.js';
@@ -124,4 +124,27 @@ export async function findInstanceNode(db: Db, instanceId: string): Promise<stri
     .from(cloudInstances)
     .where(eq(cloudInstances.instanceId, instanceId));
   return rows[0]?.node ?? null;
+}
+
+/**
+ * Spot events stored by a receiver that had no way to act (an API-only replica): the analyzer leader takes each
+ * fresh one once, marking it `pending` in the same statement, so two passes never handle one event.
+ */
+export async function claimUnhandledSpotEvents(
+  db: Db,
+  since: Date,
+): Promise<
+  { id: string; kind: 'interruption' | 'rebalance'; instanceId: string; region: string; eventTime: Date }[]
+> {
+  return db
+    .update(inboundAwsEvents)
+    .set({ outcome: 'pending' })
+    .where(and(eq(inboundAwsEvents.outcome, 'no_hook'), gte(inboundAwsEvents.eventTime, since)))
+    .returning({
+      id: inboundAwsEvents.id,
+      kind: inboundAwsEvents.kind,
+      instanceId: inboundAwsEvents.instanceId,
+      region: inboundAwsEvents.region,
+      eventTime: inboundAwsEvents.eventTime,
+    });
 }
