@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { applyDetections, type Detection } from '../../analyzer/findings/apply-detections.js';
 import { createAddressPolicy } from '../../analyzer/webhooks/check-webhook-url.js';
 import { countDeliveryStates } from '../../analyzer/webhooks/delivery-queries.js';
 import { enqueueWebhookEventsFrom } from '../../analyzer/webhooks/enqueue-webhook-event.js';
@@ -118,6 +119,49 @@ describe.skipIf(!postgresAvailable())('webhook delivery on PostgreSQL', () => {
     for (const w of workers.splice(0)) await w.stop({ graceMs: 0 });
     http.close();
     await receiver.close();
+  });
+
+  it('delivers the recommendation events an analyzer pass writes, each with its version and expiry', async () => {
+    await handle.db.execute(sql`delete from findings`);
+    await subscribe('a', ['recommendation.created']);
+    const at = new Date();
+    const detection = (gpu: string): Detection => ({
+      kind: 'idle_gpu',
+      subject: { type: 'gpu', id: gpu },
+      severity: 'warning',
+      title: `GPU ${gpu} held and idle`,
+      evidence: {
+        metric: 'm',
+        window: { from: at.toISOString(), to: at.toISOString() },
+        values: {},
+        threshold: {},
+      },
+      recommend: {
+        action: 'release_gpu',
+        expectedMonthlySavingsUsd: '100',
+        risk: 'low',
+        details: {},
+        ttlHours: 2,
+      },
+    });
+    await applyDetections(handle.db, {
+      cluster: 'c1',
+      at,
+      kinds: ['idle_gpu'],
+      detections: Array.from({ length: 500 }, (_, i) => detection(`GPU-${i}`)),
+    });
+    start();
+    await waitFor('every delivery', async () => (await undelivered()) === 0);
+    expect(receiver.seen.get('a')?.size).toBe(500);
+    const bodies = await queryRows<{
+      data: { version: number; expiresAt: string; data: { status: string } };
+    }>(
+      handle.db,
+      sql`select jsonb_build_object('version', version, 'expiresAt', expires_at, 'data', data) as data
+        from webhook_events limit 1`,
+    );
+    expect(bodies[0]?.data).toMatchObject({ version: 1, data: { status: 'open' } });
+    expect(Date.parse(bodies[0]?.data.expiresAt ?? '')).toBe(at.getTime() + 2 * 3_600_000);
   });
 
   it('delivers every event exactly once per subscription after the receiver was down and came back', async () => {
