@@ -1,6 +1,7 @@
 import { hostname as hostName } from 'node:os';
 import type { Tracer } from '@opentelemetry/api';
 import { Counter, type Registry } from 'prom-client';
+import { runSpotEventTick } from '../analyzer/actions/handle-spot-events.js';
 import { deleteExpiredApiAudit } from '../analyzer/actions/queries.js';
 import { createCostMetrics } from '../analyzer/cost/cost-metrics.js';
 import type { CostDeps } from '../analyzer/cost/create-cost-deps.js';
@@ -11,6 +12,7 @@ import {
 } from '../analyzer/cost/run-allocation-tick.js';
 import { createAnalyzerMetrics } from '../analyzer/findings/analyzer-metrics.js';
 import { analyzerInputsFromConfig, runAnalyzerPass } from '../analyzer/findings/run-analyzer-pass.js';
+import { deleteExpiredWebhookEvents } from '../analyzer/webhooks/queries.js';
 import { createAwsClients } from '../collector/aws/clients.js';
 import { buildPriceBookRows } from '../collector/aws/price-book.js';
 import { upsertPrices } from '../collector/aws/queries.js';
@@ -39,6 +41,7 @@ import type { LeaderElection } from '../core/leader-election.js';
 import type { Logger } from '../core/log.js';
 import { isInShard, type Shard } from '../core/shard.js';
 import { startTicker, type Ticker, type TickerMetrics } from '../core/ticker.js';
+import type { ActionWiring } from './create-action-wiring.js';
 
 export interface RoleContext {
   config: Config;
@@ -133,10 +136,13 @@ export async function startCollectorTickers(ctx: RoleContext & { shard: Shard })
 
 /**
  * The analyzer role: work done once per cluster, each tick run only by the leader — scheduler readers and
- * attribution, prices, billing import, cost allocation and budgets, the analyzer pass, and maintenance.
+ * attribution, prices, billing import, cost allocation and budgets, the analyzer pass, the action engine, spot
+ * events stored by API replicas, and maintenance.
  */
-export async function startAnalyzerTickers(ctx: RoleContext & { leaderOnly: LeaderGate }): Promise<Ticker[]> {
-  const { config, log, clock, db, tickerMetrics, leaderOnly } = ctx;
+export async function startAnalyzerTickers(
+  ctx: RoleContext & { leaderOnly: LeaderGate; actions: ActionWiring },
+): Promise<Ticker[]> {
+  const { config, log, clock, db, tickerMetrics, leaderOnly, actions } = ctx;
   const tickers: Ticker[] = [];
   const start = (job: string, intervalMs: number, run: Run, runAtStart?: boolean) =>
     tickers.push(
@@ -164,6 +170,14 @@ export async function startAnalyzerTickers(ctx: RoleContext & { leaderOnly: Lead
       { slow },
     );
   });
+  start('actions', config.actions.intervalSeconds * 1000, () =>
+    actions.engine.runTick(new Date(clock.now())),
+  );
+  const hook = actions.spotHook;
+  if (hook) {
+    // spot warnings give two minutes: events an API-only replica stored are picked up within seconds
+    start('spot_events', 10_000, () => runSpotEventTick({ db, hook, log }, new Date(clock.now())));
+  }
   start(
     'maintenance',
     300_000,
@@ -172,6 +186,10 @@ export async function startAnalyzerTickers(ctx: RoleContext & { leaderOnly: Lead
       apiAuditDeleted: await deleteExpiredApiAudit(
         db,
         new Date(clock.now() - config.retention.apiAuditDays * 86_400_000),
+      ),
+      webhookEventsDeleted: await deleteExpiredWebhookEvents(
+        db,
+        new Date(clock.now() - config.webhooks.retentionDays * 86_400_000),
       ),
     }),
     false,

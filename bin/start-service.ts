@@ -12,6 +12,7 @@ import type { Logger } from '../core/log.js';
 import { type Shard, WHOLE } from '../core/shard.js';
 import { createRegistry, getTracer } from '../core/telemetry.js';
 import { createTickerMetrics, type Ticker } from '../core/ticker.js';
+import { createActionWiring } from './create-action-wiring.js';
 import { createLeaderGate, startAnalyzerTickers, startCollectorTickers } from './start-role-tickers.js';
 
 /** `all` is one process doing everything; the others split it across processes sharing PostgreSQL. */
@@ -62,6 +63,8 @@ export async function startService(options: {
   if (role === 'all' || role === 'collector') {
     tickers.push(...(await startCollectorTickers({ ...ctxBase, shard: options.shard ?? WHOLE })));
   }
+  // only the analyzer acts; other replicas' engines serve the actions API (list, approve, pause)
+  const actions = createActionWiring(ctxBase, role === 'all' || role === 'analyzer');
   if (role === 'all' || role === 'analyzer') {
     const election = createLeaderElection({
       url: config.database.url,
@@ -72,7 +75,7 @@ export async function startService(options: {
     });
     closers.push(() => election.close());
     const leaderOnly = createLeaderGate(election, registry);
-    tickers.push(...(await startAnalyzerTickers({ ...ctxBase, leaderOnly })));
+    tickers.push(...(await startAnalyzerTickers({ ...ctxBase, leaderOnly, actions })));
   }
   if (role === 'all' || role === 'api') {
     // every API replica may deliver: leased SKIP LOCKED claims keep them off each other's deliveries
@@ -93,6 +96,12 @@ export async function startService(options: {
       allowed: createAddressPolicy(config.webhooks.allowPrivateNetworks),
       previousSecretHours: config.webhooks.delivery.previousSecretHours,
     },
+    actions: { engine: actions.engine },
+    scaling: { cluster: config.cluster, capacity: config.analyzer.capacity },
+    // a replica that cannot act stores spot events for the analyzer leader to act on (runSpotEventTick)
+    ...(config.inbound
+      ? { inbound: { config: config.inbound, cluster: config.cluster, onSpotInterruption: actions.spotHook } }
+      : {}),
   });
   const { hostname, port } = splitListen(config.server.listen);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

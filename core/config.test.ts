@@ -16,7 +16,7 @@ describe('parseConfig', () => {
     expect(config.database.url).toBeUndefined();
     expect(config.database.dataDir).toBe('./data');
     expect(config.server.listen).toBe('127.0.0.1:8080');
-    expect(config.retention).toEqual({ minuteRollupDays: 14, hourlyRollupDays: 400 });
+    expect(config.retention).toEqual({ minuteRollupDays: 14, hourlyRollupDays: 400, apiAuditDays: 90 });
   });
 
   it('accepts targets as plain URLs or as objects naming the node', () => {

@@ -430,6 +430,8 @@ const Actions = z
     retryBaseMinutes: z.number().positive().default(5),
     /** Realized savings compare this long before the action with as long after it. */
     savingsWindowHours: z.number().positive().default(24),
+    /** How often the analyzer leader plans, dry-runs and executes actions. */
+    intervalSeconds: z.number().positive().max(3600).default(60),
   })
   .strict();
 
@@ -504,6 +506,8 @@ const Webhooks = z
   .object({
     /** Private or loopback ranges a subscription URL may reach; link-local and metadata addresses never. */
     allowPrivateNetworks: z.array(Cidr).default([]),
+    /** Events (with their deliveries and attempt log) are kept this long once none of their deliveries is pending. */
+    retentionDays: z.number().positive().default(30),
     delivery: z
       .object({
         enabled: z.boolean().default(true),

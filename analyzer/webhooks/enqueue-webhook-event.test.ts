@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Db, type DbHandle, openDb, queryRows } from '../../core/db.js';
 import { enqueueWebhookEvent, enqueueWebhookEventsFrom } from './enqueue-webhook-event.js';
+import { deleteExpiredWebhookEvents } from './queries.js';
 import { webhookSubscriptions } from './schema.js';
 import type { WebhookEventInput } from './types.js';
 
@@ -93,5 +94,23 @@ describe('enqueueWebhookEventsFrom', () => {
         from generate_series(1, 50) g`,
     );
     expect(result).toEqual({ events: 50, deliveries: 50 });
+  });
+});
+
+describe('deleteExpiredWebhookEvents', () => {
+  it('drops settled events past retention with their deliveries, keeps pending ones and recent ones', async () => {
+    await subscribe(['recommendation.created']);
+    const old = await enqueueWebhookEvent(handle.db, event());
+    const pending = await enqueueWebhookEvent(handle.db, event({ subject: 'recommendation:8' }));
+    const recent = await enqueueWebhookEvent(handle.db, event({ subject: 'recommendation:9' }));
+    await handle.db.execute(sql`update webhook_events set created_at = ${new Date('2026-10-01T00:00:00Z')}
+      where id in (${old.eventId}, ${pending.eventId})`);
+    await handle.db.execute(
+      sql`update webhook_deliveries set status = 'delivered' where event_id <> ${pending.eventId}`,
+    );
+    expect(await deleteExpiredWebhookEvents(handle.db, new Date('2026-11-01T00:00:00Z'))).toBe(1);
+    const left = await queryRows<{ id: string }>(handle.db, sql`select id from webhook_events order by id`);
+    expect(left.map((r) => r.id).sort()).toEqual([pending.eventId, recent.eventId].sort());
+    expect(await count('webhook_deliveries')).toBe(2);
   });
 });

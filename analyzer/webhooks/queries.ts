@@ -226,3 +226,19 @@ export async function resendDelivery(
     .returning({ id: webhookDeliveries.id });
   return updated.length > 0 ? ok({ id: deliveryId, status: 'pending' }) : err('not_resendable');
 }
+
+/**
+ * Retention: events created before `before` whose deliveries are all settled (none pending) go, with their
+ * deliveries and attempt log (cascade). Returns how many events went.
+ */
+export async function deleteExpiredWebhookEvents(db: Db, before: Date): Promise<number> {
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`with d as (
+        delete from webhook_events e where e.created_at < ${before}
+          and not exists (select 1 from webhook_deliveries w where w.event_id = e.id and w.status = 'pending')
+        returning 1)
+      select count(*)::int as n from d`,
+  );
+  return rows[0]?.n ?? 0;
+}

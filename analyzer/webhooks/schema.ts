@@ -59,7 +59,11 @@ export const webhookEvents = pgTable(
     data: jsonb().$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp(tz).notNull().defaultNow(),
   },
-  (t) => [index('webhook_events_subject_idx').on(t.subject, t.version)],
+  (t) => [
+    index('webhook_events_subject_idx').on(t.subject, t.version),
+    // serves retention (deleteExpiredWebhookEvents)
+    index('webhook_events_created_at_idx').on(t.createdAt),
+  ],
 );
 
 /** One per (event, subscription), made in the event's transaction; the worker claims due ones under a lease. */
