@@ -6,7 +6,10 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,collector,analyzer,api,sim,bin,dashboards,deploy}/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: [
+            '{core,collector,analyzer,api,sim,bin,dashboards,deploy}/**/*.test.ts',
+            'test/unit/**/*.test.ts',
+          ],
           exclude: ['**/node_modules/**', 'dist/**'],
           testTimeout: 20_000,
         },

@@ -11,20 +11,25 @@ const ListenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:8080');
 
+/** A bearer token kept plain or, better, as its SHA-256 digest: exactly one of the two. */
+const tokenFields = {
+  name: z.string().min(1),
+  token: z.string().min(16, 'a token needs at least 16 characters').optional(),
+  tokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+    .optional(),
+};
+const oneTokenForm = [
+  (t: { token?: string | undefined; tokenSha256?: string | undefined }) =>
+    (t.token === undefined) !== (t.tokenSha256 === undefined),
+  { message: 'give exactly one of token or tokenSha256' },
+] as const;
+
 const AuthToken = z
-  .object({
-    name: z.string().min(1),
-    role: Role,
-    token: z.string().min(16, 'a token needs at least 16 characters').optional(),
-    tokenSha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
-      .optional(),
-  })
+  .object({ ...tokenFields, role: Role })
   .strict()
-  .refine((t) => (t.token === undefined) !== (t.tokenSha256 === undefined), {
-    message: 'give exactly one of token or tokenSha256',
-  });
+  .refine(...oneTokenForm);
 
 export const DcgmTarget = z.union([
   z.url().transform((url) => ({ url, node: undefined as string | undefined })),
@@ -452,18 +457,9 @@ const AwsActions = z
 
 /** A token an inbound sender presents; kept like auth.tokens (plain or as its SHA-256 digest), with no role. */
 const InboundToken = z
-  .object({
-    name: z.string().min(1),
-    token: z.string().min(16, 'a token needs at least 16 characters').optional(),
-    tokenSha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
-      .optional(),
-  })
+  .object(tokenFields)
   .strict()
-  .refine((t) => (t.token === undefined) !== (t.tokenSha256 === undefined), {
-    message: 'give exactly one of token or tokenSha256',
-  });
+  .refine(...oneTokenForm);
 
 /** Receivers for Alertmanager and EventBridge; their tokens open only these routes, never the API. */
 const Inbound = z

@@ -63,7 +63,7 @@ describe('deploy manifests', () => {
         `${path} is stale: run npx tsx deploy/build-deploy.ts`,
       ).toBe(text);
     }
-    const rule = find(base, 'PrometheusRule', 'gpuscope') as {
+    const rule = find(base, 'PrometheusRule', 'gpuscope') as unknown as {
       spec: { groups: { rules: { alert?: string }[] }[] };
     };
     const alerts = readdirSync(join(root, 'alerts')).filter((f) => f.endsWith('.rules.yml'));
@@ -76,7 +76,7 @@ describe('deploy manifests', () => {
     expect(rule.spec.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : [])))).toEqual(
       names,
     );
-    const dashboards = find(base, 'ConfigMap', 'gpuscope-dashboards') as {
+    const dashboards = find(base, 'ConfigMap', 'gpuscope-dashboards') as unknown as {
       data: Record<string, string>;
       metadata: K8sObject['metadata'];
     };
@@ -91,19 +91,24 @@ describe('deploy manifests', () => {
       const collector = find(objects, 'StatefulSet', 'gpuscope-collector') as {
         spec: { replicas: number };
       } & K8sObject;
-      const c = containersOf(collector)[0] as { args: string[]; env: { name: string; value?: string }[] };
+      const c = containersOf(collector)[0] as unknown as {
+        args: string[];
+        env: { name: string; value?: string }[];
+      };
       expect(c.args).toEqual(
         expect.arrayContaining(['--role', 'collector', '--shard', '$(POD_INDEX)/$(SHARDS)']),
       );
       expect(Number(c.env.find((e) => e.name === 'SHARDS')?.value)).toBe(collector.spec.replicas);
       for (const role of ['api', 'analyzer']) {
-        const args = (containersOf(find(objects, 'Deployment', `gpuscope-${role}`)!)[0] as { args: string[] })
-          .args;
+        const args = (
+          containersOf(find(objects, 'Deployment', `gpuscope-${role}`)!)[0] as unknown as { args: string[] }
+        ).args;
         expect(args).toEqual(expect.arrayContaining(['--role', role]));
       }
     }
     expect(
-      (find(overlay, 'StatefulSet', 'gpuscope-collector') as { spec: { replicas: number } }).spec.replicas,
+      (find(overlay, 'StatefulSet', 'gpuscope-collector') as unknown as { spec: { replicas: number } }).spec
+        .replicas,
     ).toBe(3);
   });
 
@@ -161,7 +166,7 @@ describe('deploy manifests', () => {
   });
 
   it('ships an example config that gpuscope itself accepts', () => {
-    const secret = find(overlay, 'Secret', 'gpuscope-config') as { data: Record<string, string> };
+    const secret = find(overlay, 'Secret', 'gpuscope-config') as unknown as { data: Record<string, string> };
     const text = Buffer.from(secret.data['config.yaml'] ?? '', 'base64').toString('utf8');
     expect(Config.safeParse(parse(text)).success).toBe(true);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.js';
 import { findAllowListViolation, isInMaintenanceWindow, matchGlob, resolvePolicy } from './resolve-policy.js';
 import { actionsConfig } from './testing/seed.js';
+import { ACTION_KINDS } from './types.js';
 
 const config = actionsConfig({
   defaultMode: 'dry-run',
@@ -130,5 +131,17 @@ describe('the actions config section', () => {
     expect(() => parseConfig(bad)).toThrow(
       /actions\.policies\.0\.maintenanceWindows\.0\.start: expected HH:MM \(24 h\)/,
     );
+  });
+});
+
+describe('actions.policies[].allowKinds', () => {
+  it('accepts exactly the kinds the executors implement (core/config.ts keeps its own copy of the list)', () => {
+    const policy = (allowKinds: string[]) => ({
+      actions: { policies: [{ scope: {}, mode: 'auto', allowKinds }] },
+    });
+    expect(actionsConfig(policy([...ACTION_KINDS]).actions).policies[0]?.allowKinds).toEqual([
+      ...ACTION_KINDS,
+    ]);
+    expect(() => actionsConfig(policy(['reboot_node']).actions)).toThrow();
   });
 });

@@ -5,27 +5,31 @@ import type { Result } from '../../core/result.js';
  * The contract between the action engine (planning, policy, state machine, audit) and the executors that talk to
  * Kubernetes and AWS. The engine owns persistence; an executor only reads live state and acts.
  */
-export type ActionKind =
-  | 'cordon_node'
-  | 'uncordon_node'
-  | 'drain_node'
-  | 'scale_workload'
-  | 'suspend_job'
-  | 'resume_job'
-  | 'scale_asg'
-  | 'terminate_instance'
-  | 'migrate_to_spot';
+export const ACTION_KINDS = [
+  'cordon_node',
+  'uncordon_node',
+  'drain_node',
+  'scale_workload',
+  'suspend_job',
+  'resume_job',
+  'scale_asg',
+  'terminate_instance',
+  'migrate_to_spot',
+] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** planned → approved → dry_run → executing → done | failed | rolled_back; `rejected` when policy or a person says no. */
-export type ActionState =
-  | 'planned'
-  | 'approved'
-  | 'dry_run'
-  | 'executing'
-  | 'done'
-  | 'failed'
-  | 'rolled_back'
-  | 'rejected';
+export const ACTION_STATES = [
+  'planned',
+  'approved',
+  'dry_run',
+  'executing',
+  'done',
+  'failed',
+  'rolled_back',
+  'rejected',
+] as const;
+export type ActionState = (typeof ACTION_STATES)[number];
 
 export type ActionTarget =
   | { type: 'node'; node: string; instanceId?: string | undefined }

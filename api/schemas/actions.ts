@@ -1,32 +1,12 @@
 import { z } from '@hono/zod-openapi';
+import { ACTION_KINDS, ACTION_STATES } from '../../analyzer/actions/types.js';
 
-const actionStates = [
-  'planned',
-  'approved',
-  'dry_run',
-  'executing',
-  'done',
-  'failed',
-  'rolled_back',
-  'rejected',
-] as const;
-const actionKinds = [
-  'cordon_node',
-  'uncordon_node',
-  'drain_node',
-  'scale_workload',
-  'suspend_job',
-  'resume_job',
-  'scale_asg',
-  'terminate_instance',
-  'migrate_to_spot',
-] as const;
 const money = z.string().nullable().openapi({ description: 'Exact decimal dollars' });
 const time = z.string().nullable();
 
 export const ActionListQuery = z.object({
-  state: z.enum(actionStates).optional(),
-  kind: z.enum(actionKinds).optional(),
+  state: z.enum(ACTION_STATES).optional(),
+  kind: z.enum(ACTION_KINDS).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -46,9 +26,9 @@ export const Action = z
   .object({
     id: z.number().int(),
     cluster: z.string(),
-    kind: z.enum(actionKinds),
+    kind: z.enum(ACTION_KINDS),
     reason: z.string(),
-    state: z.enum(actionStates),
+    state: z.enum(ACTION_STATES),
     version: z.number().int().openapi({ description: '+1 on every state change; the webhook event version' }),
     request: z
       .record(z.string(), z.unknown())

@@ -10,6 +10,7 @@ describe('webhooks config', () => {
   it('defaults to no private networks and the documented delivery settings', () => {
     expect(Config.parse({}).webhooks).toEqual({
       allowPrivateNetworks: [],
+      retentionDays: 30,
       delivery: {
         enabled: true,
         concurrency: 64,

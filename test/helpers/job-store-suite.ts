@@ -183,10 +183,11 @@ export function defineJobStoreTests(getHandle: () => DbHandle) {
       await writeMinutes(handle, 4, owners);
       const versionOf = async () =>
         (
-          await handle.db.execute(
+          await queryRows<{ v: number }>(
+            handle.db,
             sql`select change_version as v from job_usage_hours where hour = date_trunc('hour', ${new Date(t0)}::timestamptz)`,
           )
-        ).rows[0] as { v: number } | undefined;
+        )[0];
       const written = await versionOf();
       expect(written).toBeDefined();
       const counts = await attributeRollups(handle.db, window);
