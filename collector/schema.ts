@@ -137,7 +137,7 @@ export const gpuRollupsHourly = pgTable('gpu_rollups_hourly', rollupColumns(), (
 
 /**
  * Per job, GPU and hour, the minutes of `gpu_rollups` summed up for week-long look-backs (right-sizing): activity
- * (activity_max) in hundredths and memory used in MiB as sparse histograms — parallel arrays of value and count,
+ * (activity_max, on activityStep's grid) and memory used in MiB as sparse histograms — parallel arrays of value and count,
  * at most 60 entries — from which any percentile is read to that step, plus the sums the trust rules need.
  */
 export const jobGpuUsageHours = pgTable(

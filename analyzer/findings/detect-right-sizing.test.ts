@@ -8,6 +8,7 @@ import { buildPriceBookRows } from '../../collector/aws/price-book.js';
 import { upsertInstanceTypes, upsertPrices } from '../../collector/aws/queries.js';
 import type { PriceRow } from '../../collector/aws/types.js';
 import {
+  activityStep,
   listJobUsageHoursDue,
   markJobUsageHoursChanged,
   summarizeJobUsageHours,
@@ -367,5 +368,16 @@ describe('minuteRanges', () => {
     ]);
     expect(minuteRanges(from, to, [])).toEqual([[from, to]]);
     expect(minuteRanges(h(1), h(3), [h(1), h(2)])).toEqual([]);
+  });
+});
+
+describe('activityStep', () => {
+  it('keeps hundredths under half busy, where the thresholds are, and twentieths above', async () => {
+    const rows = await queryRows<{ v: number }>(
+      handle.db,
+      sql`select ${activityStep('x')}::int as v
+        from (values (0.0), (0.044), (0.05), (0.42), (0.499), (0.52), (0.53), (0.93), (1.0)) t(x)`,
+    );
+    expect(rows.map((r) => r.v)).toEqual([0, 4, 5, 42, 50, 50, 55, 95, 100]);
   });
 });

@@ -1,5 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { ACTIVITY_STEPS, MEMORY_STEP_BYTES } from '../../collector/rollup/summarize-job-usage.js';
+import {
+  ACTIVITY_STEPS,
+  activityStep,
+  MEMORY_STEP_BYTES,
+} from '../../collector/rollup/summarize-job-usage.js';
 import { type Db, queryRows } from '../../core/db.js';
 import { numberToDecimal } from '../../core/decimal.js';
 import type { Detection } from './apply-detections.js';
@@ -50,7 +54,7 @@ const HOUR = 3_600_000;
  * Per job and per GPU over the window: minutes, minutes with an activity reading, p95 of the per-minute activity
  * maxima and of memory used, max memory. Jobs still active only. Whole hours whose job-usage summary is clean
  * (collector/rollup/summarize-job-usage.ts) are read from it; the rest of the window from the minutes. Percentiles
- * are nearest-rank to the summary's step (0.01 activity, 1 MiB), the same whichever way an hour was read. With
+ * are nearest-rank to the summary's grid (activityStep; 1 MiB), the same whichever way an hour was read. With
  * `only`, jobs that cannot get a verdict are left out.
  */
 export async function loadJobUsage(
@@ -69,28 +73,29 @@ export async function loadJobUsage(
   );
   const cleanHours = clean.map((r) => new Date(r.hour));
   const ranges = minuteRanges(from, to, cleanHours);
-  const inRanges =
+  // one plain range scan per uncovered stretch: an OR of ranges makes the planner scan the whole table
+  const minutesOf = (columns: ReturnType<typeof sql>, active: ReturnType<typeof sql>) =>
     ranges.length === 0
-      ? sql`false`
+      ? sql`select ${columns} from gpu_rollups r where false`
       : sql.join(
-          ranges.map(([a, b]) => sql`(r.bucket >= ${a} and r.bucket < ${b})`),
-          sql` or `,
+          ranges.map(
+            ([a, b]) =>
+              sql`select ${columns} from gpu_rollups r join ${active} a on a.id = r.job_ref
+                where r.bucket >= ${a} and r.bucket < ${b}`,
+          ),
+          sql` union all `,
         );
   const activeJobs = sql`select id, labels from jobs
     where cluster = ${cluster} and state in ('running', 'suspended', 'completing', 'unknown')
       and (ended_at is null or ended_at > ${to})`;
   const cleanList = sql`${sql.param(cleanHours.map((h) => h.toISOString()))}::timestamptz[]`;
-  const ids = only ? await listCandidateJobs(db, activeJobs, cleanList, inRanges, only) : undefined;
+  const ids = only ? await listCandidateJobs(db, activeJobs, cleanList, minutesOf, only) : undefined;
   if (ids?.length === 0) return [];
-  const rows = await queryRows<Record<string, unknown>>(
-    db,
-    sql`with active as (
+  const query = sql`with active as (
         select id from (${activeJobs}) j
         ${ids ? sql`where id = any(${sql.param(ids)}::int4[])` : sql``}
       ),
-      mins as (
-        select r.* from gpu_rollups r join active a on a.id = r.job_ref where ${inRanges}
-      ),
+      mins as (${minutesOf(sql`r.*`, sql`active`)}),
       sums as (
         select s.* from job_gpu_usage_hours s join active a on a.id = s.job_ref
         where s.hour = any(${cleanList})
@@ -101,15 +106,18 @@ export async function loadJobUsage(
         union all
         select job_ref, gpu_id, 1, u.v, u.c from sums cross join lateral unnest(memory_mib, memory_counts) as u(v, c)
         union all
-        select job_ref, gpu_id, 0, round(activity_max * ${ACTIVITY_STEPS})::int, 1 from mins
+        select job_ref, gpu_id, 0, ${activityStep('activity_max')}::int, 1 from mins
           where activity_max is not null
         union all
         select job_ref, gpu_id, 1, round(memory_used_max_bytes / ${MEMORY_STEP_BYTES})::int, 1 from mins
           where memory_used_max_bytes is not null
       ),
+      -- per GPU, then per job from that (much smaller) result: hash aggregates, no sort of the whole histogram
+      hg as (select job_ref, gpu_id, k, v, sum(c) as c from hist group by job_ref, gpu_id, k, v),
       h as (
-        select job_ref, gpu_id, k, v, sum(c) as c from hist
-        group by grouping sets ((job_ref, gpu_id, k, v), (job_ref, k, v))
+        select * from hg
+        union all
+        select job_ref, null, k, v, sum(c) from hg group by job_ref, k, v
       ),
       q as (
         select job_ref, gpu_id, min(v) filter (where k = 0 and run >= 0.95 * total) as p95_activity,
@@ -118,12 +126,12 @@ export async function loadJobUsage(
             sum(c) over (partition by job_ref, gpu_id, k) as total from h) x
         group by job_ref, gpu_id
       ),
-      sc as (
-        select job_ref, gpu_id, sum(minutes)::int as minutes, sum(activity_minutes)::int as activity_minutes,
+      scg as (
+        select job_ref, gpu_id, sum(minutes) as minutes, sum(activity_minutes) as activity_minutes,
           max(activity_max) as activity_max, max(memory_max) as max_memory, max(memory_total) as memory_total,
-          max(codec_max) as codec_max, sum(gpu_util_sum) / nullif(sum(gpu_util_count), 0) as gpu_util_avg,
-          sum(energy_count) as energy_count, sum(energy) as energy,
-          sum(power_sum) / nullif(sum(power_count), 0) as power_avg
+          max(codec_max) as codec_max, sum(gpu_util_sum) as gpu_util_sum, sum(gpu_util_count) as gpu_util_count,
+          sum(energy_count) as energy_count, sum(energy) as energy, sum(power_sum) as power_sum,
+          sum(power_count) as power_count
         from (
           select job_ref, gpu_id, minutes, activity_minutes, activity_max, memory_used_max_bytes as memory_max,
             memory_total_bytes as memory_total, codec_max, gpu_util_sum, gpu_util_count, energy_count,
@@ -136,21 +144,35 @@ export async function loadJobUsage(
             (power_mean_watts is not null)::int
           from mins
         ) x
-        group by grouping sets ((job_ref, gpu_id), (job_ref))
+        group by job_ref, gpu_id
+      ),
+      sc as (
+        select * from scg
+        union all
+        select job_ref, null, sum(minutes), sum(activity_minutes), max(activity_max), max(max_memory),
+          max(memory_total), max(codec_max), sum(gpu_util_sum), sum(gpu_util_count), sum(energy_count),
+          sum(energy), sum(power_sum), sum(power_count)
+        from scg group by job_ref
       )
       select sc.job_ref, sc.gpu_id, sc.minutes, sc.activity_minutes, sc.max_memory, sc.memory_total, sc.codec_max,
         q.p95_activity::float8 / ${ACTIVITY_STEPS} as p95_activity, q.p95_memory::float8 * ${MEMORY_STEP_BYTES} as p95_memory,
         -- data in doubt, as data-trust.ts defines it: the GR engine at 0 under GPU_UTIL load, or an energy
         -- counter stalled under power
-        coalesce(sc.activity_max = 0 and sc.gpu_util_avg >= ${trust.grZeroGpuUtil}, false)
-          or (sc.energy_count >= ${trust.minSamples} and coalesce(sc.energy, 0) = 0 and sc.power_avg > 0)
+        coalesce(sc.activity_max = 0 and sc.gpu_util_sum / nullif(sc.gpu_util_count, 0) >= ${trust.grZeroGpuUtil}, false)
+          or (sc.energy_count >= ${trust.minSamples} and coalesce(sc.energy, 0) = 0
+            and sc.power_sum / nullif(sc.power_count, 0) > 0)
           as suspect,
         g.uuid, g.model, g.mig_profile, n.name as node, j.job_id, j.team, j.gpus_allocated, j.labels
       from sc join jobs j on j.id = sc.job_ref
         left join q on q.job_ref = sc.job_ref and q.gpu_id is not distinct from sc.gpu_id
         left join gpus g on g.id = sc.gpu_id left join nodes n on n.id = g.node_id
-      order by sc.job_ref, sc.gpu_id nulls first`,
-  );
+      order by sc.job_ref, sc.gpu_id nulls first`;
+  // the week's histograms are aggregated in memory (tens of MB at 10,000 GPUs), not in temporary files
+  const rows = await db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await t.execute(sql`select set_config('work_mem', '64MB', true)`);
+    return queryRows<Record<string, unknown>>(t, query);
+  });
   return toJobUsage(rows);
 }
 
@@ -171,7 +193,7 @@ async function listCandidateJobs(
   db: Db,
   activeJobs: ReturnType<typeof sql>,
   cleanList: ReturnType<typeof sql>,
-  inRanges: ReturnType<typeof sql>,
+  minutesOf: (columns: ReturnType<typeof sql>, active: ReturnType<typeof sql>) => ReturnType<typeof sql>,
   only: CandidateFilter,
 ): Promise<number[]> {
   const rows = await queryRows<{ id: number; labels: Record<string, string> | null; low: number | null }>(
@@ -183,11 +205,11 @@ async function listCandidateJobs(
         where s.hour = any(${cleanList}) group by s.job_ref
         union all
         select job_ref, min(p95) from (
-          select r.job_ref, percentile_disc(0.95) within group (order by round(r.activity_max * ${ACTIVITY_STEPS}))::float8
+          select job_ref, percentile_disc(0.95) within group (order by ${activityStep('activity_max')})::float8
             / ${ACTIVITY_STEPS} as p95
-          from gpu_rollups r join active a on a.id = r.job_ref
-          where (${inRanges}) and r.activity_max is not null
-          group by r.job_ref, r.gpu_id, date_trunc('hour', r.bucket)) x
+          from (${minutesOf(sql`r.job_ref, r.gpu_id, r.bucket, r.activity_max`, sql`active`)}) m
+          where activity_max is not null
+          group by job_ref, gpu_id, date_trunc('hour', bucket)) x
         group by job_ref
       )
       select a.id, a.labels, min(f.low) as low from active a left join floors f on f.job_ref = a.id

@@ -3,7 +3,19 @@ import { type Db, queryRows } from '../../core/db.js';
 
 const HOUR = 3_600_000;
 export const MEMORY_STEP_BYTES = 2 ** 20;
+/** Activity is kept in hundredths: `activity_percent` values read back as value / ACTIVITY_STEPS. */
 export const ACTIVITY_STEPS = 100;
+
+/**
+ * A minute's activity on the histograms' grid (in hundredths): every hundredth under half busy, where all of
+ * right-sizing's thresholds lie (0.05 idle … 0.4 for the largest partial MIG slice), every twentieth above it,
+ * which a busy GPU's percentiles need no finer and which makes its hour's histogram a third of the size.
+ */
+export function activityStep(column: string) {
+  return sql.raw(
+    `(case when ${column} < 0.5 then round(${column} * 100) else 50 + round((${column} - 0.5) * 20) * 5 end)`,
+  );
+}
 
 /**
  * Marks the hours of these minutes changed, so their job-usage summaries stop counting as clean. Call in the
@@ -70,7 +82,7 @@ function insertSummaries(hourList: ReturnType<typeof sql>, starts: readonly numb
     ),
     a as (
       select job_ref, gpu_id, hour, v, count(*)::int2 as c
-      from (select job_ref, gpu_id, hour, round(activity_max * ${ACTIVITY_STEPS})::int2 as v from m
+      from (select job_ref, gpu_id, hour, ${activityStep('activity_max')}::int2 as v from m
         where activity_max is not null) x
       group by 1, 2, 3, 4
     ),
@@ -86,7 +98,7 @@ function insertSummaries(hourList: ReturnType<typeof sql>, starts: readonly numb
       from b group by 1, 2, 3),
     s as (
       select job_ref, gpu_id, hour, count(*)::int as minutes, count(activity_max)::int as activity_minutes,
-        percentile_disc(0.95) within group (order by round(activity_max * ${ACTIVITY_STEPS}))::float8
+        percentile_disc(0.95) within group (order by ${activityStep('activity_max')})::float8
           / ${ACTIVITY_STEPS} as activity_p95,
         max(activity_max) as activity_max, max(memory_used_max_bytes) as memory_max,
         max(memory_total_bytes) as memory_total, max(codec) as codec_max,
