@@ -112,20 +112,7 @@ async function loadHealthWindows(
   // MIG instance; then per GPU, keeping only those with anything to say
   const rows = await queryRows<Record<string, unknown>>(
     db,
-    sql`with flagged as (
-        -- a cheap first look per instance (integer keys, no per-minute regrouping): most GPUs have nothing to say,
-        -- and only those with something (or MIG instances, whose device fields repeat) are read minute by minute
-        select distinct g.uuid
-        from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
-        where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to}
-        group by r.gpu_id, g.uuid, g.gpu_instance_id
-        having g.gpu_instance_id is not null or bool_or(cardinality(r.xid_codes) > 0)
-          or bool_or(r.clock_event_reasons & ${THERMAL_MASK} <> 0) or max(r.temperature_max_celsius) >= ${lowestLimit(t)}
-          or coalesce(sum(r.ecc_sbe_volatile_delta), 0) + coalesce(sum(r.ecc_dbe_volatile_delta), 0)
-            + coalesce(sum(r.pcie_replay_delta), 0) > 0
-          or max(r.row_remap_failure) > 0 or max(r.uncorrectable_remapped_rows) > min(r.uncorrectable_remapped_rows)
-          or max(r.correctable_remapped_rows) > min(r.correctable_remapped_rows)),
-      m as (
+    sql`with m as (
         select g.uuid, max(n.name) as node, max(g.model) as model, r.bucket,
           bool_or(cardinality(r.xid_codes) > 0) as xid, bool_or(r.clock_event_reasons & ${THERMAL_MASK} <> 0) as thermal,
           max(r.temperature_max_celsius) as temp, max(r.ecc_sbe_volatile_delta) as sbe,
@@ -135,7 +122,6 @@ async function loadHealthWindows(
         from gpu_rollups r join gpus g on g.id = r.gpu_id join nodes n on n.id = g.node_id
           left join jobs j on j.id = r.job_ref
         where n.cluster = ${cluster} and r.bucket >= ${from} and r.bucket < ${to}
-          and g.uuid in (select uuid from flagged)
         group by g.uuid, r.bucket),
       x as (
         select g.uuid, array_agg(distinct c) as codes
