@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
-import { findPackageRoot } from '../core/paths.js';
 import { createFleet, startSimServer } from '../sim/index.js';
+import { buildSimSources } from './sim-sources.js';
 import { startService } from './start-service.js';
 
 export interface DemoOptions {
@@ -23,42 +21,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const fleet = createFleet({ seed: options.seed, nodeCount: options.nodes, startMs: Date.now() });
   const sim = await startSimServer({ fleet });
   const token = randomBytes(24).toString('base64url');
-  const simBin = join(findPackageRoot(), 'sim', 'bin');
   const dataDir = options.dataDir ?? './data/demo';
   const config = parseConfig({
     cluster: 'demo',
     server: { listen: `127.0.0.1:${options.port}` },
     database: { dataDir },
     auth: { tokens: [{ name: 'demo-admin', role: 'admin', token }] },
-    collectors: {
-      dcgm: { targets: sim.targets, intervalSeconds: 15, timeoutSeconds: 5 },
-      infiniband: {
-        targets: fleet.nodes.map((n) => ({
-          node: n.name,
-          url: `${sim.baseUrl}/${n.name}/node-exporter/metrics`,
-        })),
-        intervalSeconds: 15,
-        timeoutSeconds: 5,
-        // the simulator wires HCA mlx5_i to GPU i, as an 8-rail HGX node is cabled
-        gpuAffinity: Object.fromEntries(
-          fleet.nodes.map((n) => [n.name, Object.fromEntries(n.gpus.map((_, i) => [`mlx5_${i}`, [i]]))]),
-        ),
-      },
-      kubernetes: { kubeconfig: writeSimKubeconfig(dataDir, `${sim.baseUrl}/kubernetes`) },
-      // the simulator's stand-ins for sacct, squeue and scontrol, fed by its Slurm view of the fleet
-      slurm: {
-        sacct: join(simBin, 'sacct'),
-        squeue: join(simBin, 'squeue'),
-        scontrol: join(simBin, 'scontrol'),
-        intervalSeconds: 30,
-        env: { GPUSCOPE_SIM_URL: sim.baseUrl },
-      },
-    },
-    // on-premises rates for the simulated HGX nodes: $ per GPU-hour plus power, rack and network per node
-    priceBook: {
-      gpuHourUsd: { 'NVIDIA H100 80GB HBM3': 2.99, 'NVIDIA A100-SXM4-80GB': 1.79 },
-      nodeOverheadHourUsd: { '*': 1.2 },
-    },
+    ...buildSimSources(fleet, sim, dataDir),
     costs: { intervalMinutes: 1 },
     // a demo shows findings within minutes: short windows (production defaults are 30 minutes and 7 days)
     analyzer: {
@@ -102,21 +71,4 @@ Press Ctrl-C to stop.`);
   await service.stop();
   await sim.close();
   return 0;
-}
-
-/** A kubeconfig for the simulator's pod API, kept beside the demo's data: plain HTTP, which the client allows only with TLS verification off. */
-function writeSimKubeconfig(dataDir: string, server: string): string {
-  mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, 'sim-kubeconfig.yaml');
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters: [{ name: sim, cluster: { server: "${server}", insecure-skip-tls-verify: true } }]
-users: [{ name: sim, user: {} }]
-contexts: [{ name: sim, context: { cluster: sim, user: sim } }]
-current-context: sim
-`,
-  );
-  return path;
 }

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSimSources } from '../../bin/sim-sources.js';
 import { type RunningService, startService } from '../../bin/start-service.js';
 import { createNvlinkSink } from '../../collector/dcgm/nvlink-sink.js';
 import { DcgmCollectorState, runDcgmScrapeTick } from '../../collector/dcgm/run-dcgm-scrape-tick.js';
@@ -15,7 +16,6 @@ import { createSlurmReader } from '../../collector/slurm/create-slurm-reader.js'
 import { type Config, parseConfig } from '../../core/config.js';
 import { openDb } from '../../core/db.js';
 import { createSilentLogger } from '../../core/log.js';
-import { findPackageRoot } from '../../core/paths.js';
 import { createRegistry, getTracer } from '../../core/telemetry.js';
 import { createFleet, type Fleet, type SimServer, startSimServer } from '../../sim/index.js';
 
@@ -82,48 +82,11 @@ export async function startSimStack(options: {
 }
 
 function buildConfig(cluster: string, fleet: Fleet, sim: SimServer, dataDir: string): Config {
-  const simBin = join(findPackageRoot(), 'sim', 'bin');
-  const kubeconfig = join(dataDir, 'sim-kubeconfig.yaml');
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{ name: sim, cluster: { server: "${sim.baseUrl}/kubernetes", insecure-skip-tls-verify: true } }]
-users: [{ name: sim, user: {} }]
-contexts: [{ name: sim, context: { cluster: sim, user: sim } }]
-current-context: sim
-`,
-  );
   return parseConfig({
     cluster,
     server: { listen: '127.0.0.1:0' },
     database: { dataDir },
-    collectors: {
-      dcgm: { targets: sim.targets, intervalSeconds: 15, timeoutSeconds: 5 },
-      infiniband: {
-        targets: fleet.nodes.map((n) => ({
-          node: n.name,
-          url: `${sim.baseUrl}/${n.name}/node-exporter/metrics`,
-        })),
-        intervalSeconds: 15,
-        timeoutSeconds: 5,
-        gpuAffinity: Object.fromEntries(
-          fleet.nodes.map((n) => [n.name, Object.fromEntries(n.gpus.map((_, i) => [`mlx5_${i}`, [i]]))]),
-        ),
-      },
-      kubernetes: { kubeconfig },
-      slurm: {
-        sacct: join(simBin, 'sacct'),
-        squeue: join(simBin, 'squeue'),
-        scontrol: join(simBin, 'scontrol'),
-        intervalSeconds: 30,
-        env: { GPUSCOPE_SIM_URL: sim.baseUrl },
-      },
-    },
-    priceBook: {
-      gpuHourUsd: { 'NVIDIA H100 80GB HBM3': 2.99, 'NVIDIA A100-SXM4-80GB': 1.79 },
-      nodeOverheadHourUsd: { '*': 1.2 },
-    },
+    ...buildSimSources(fleet, sim, dataDir),
     costs: { intervalMinutes: 1 },
     analyzer: {
       intervalMinutes: 1,
